@@ -1,0 +1,23 @@
+"""``calovq bench ...``: speed and memory benchmarks (figures go to docs/benchmarks.md, never to tests)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+#: Modules providing ``register(subparsers)`` for ``calovq bench NAME``.
+BENCH_MODULES = ("calovq.cli.bench_simulate", "calovq.cli.bench_evaluate")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("bench", help="run a speed/memory benchmark", description=__doc__)
+    bench_sub = p.add_subparsers(dest="bench", metavar="BENCHMARK")
+    for name in BENCH_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(bench_sub)
+    p.set_defaults(func=lambda args: p.print_help() or 2)

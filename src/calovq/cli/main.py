@@ -1,0 +1,70 @@
+"""``calovq`` entry point: one sub-command per module in :mod:`calovq.cli`.
+
+Each command module exposes ``register(subparsers)``, which adds its parser and sets ``func`` to a
+callable ``func(args) -> int``. Errors a user can cause are :class:`~calovq.exceptions.CaloVQError`s:
+they print one line ``calovq: error: ...`` on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from calovq import __version__
+from calovq.exceptions import CaloVQError
+
+#: Command modules, in the order ``calovq --help`` lists them.
+COMMAND_MODULES = (
+    "calovq.cli.demo",
+    "calovq.cli.simulate",
+    "calovq.cli.info",
+    "calovq.cli.geometry",
+    "calovq.cli.evaluate",
+    "calovq.cli.download",
+    "calovq.cli.bench",
+)
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (modules that are not installed are left out)."""
+    parser = argparse.ArgumentParser(
+        prog="calovq",
+        description="Fast calorimeter shower simulation and CaloChallenge evaluation.",
+    )
+    parser.add_argument("--version", action="version", version=f"calovq {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return int(args.func(args) or 0)
+    except CaloVQError as exc:
+        print(f"calovq: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("calovq: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
