@@ -9,6 +9,7 @@ github.com/CaloChallenge/homepage.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -45,7 +46,7 @@ class Layer:
         if any(not math.isfinite(e) for e in edges) or edges[0] != 0.0:
             msg = f"layer {self.id}: r_edges must be finite and start at 0, got {edges}"
             raise GeometryError(msg)
-        if any(b <= a for a, b in zip(edges[:-1], edges[1:])):
+        if any(b <= a for a, b in itertools.pairwise(edges)):
             msg = f"layer {self.id}: r_edges must be strictly increasing, got {edges}"
             raise GeometryError(msg)
         if self.n_alpha < 1:
@@ -228,7 +229,9 @@ class Geometry:
                 f" r edges {layer.r_edges[0]:g}..{layer.r_edges[-1]:g} mm"
             )
         lo, hi = self.energy_range_mev
-        lines.append(f"  incident energy {lo:g} .. {hi:g} MeV; evaluation threshold {self.threshold_mev:.6g} MeV")
+        lines.append(
+            f"  incident energy {lo:g} .. {hi:g} MeV; evaluation threshold {self.threshold_mev:.6g} MeV"
+        )
         return "\n".join(lines)
 
 

@@ -20,8 +20,8 @@ __all__ = [
     "DS1_ENERGIES_MEV",
     "GEOMETRY_NAMES",
     "dataset1_energy_counts",
-    "get_geometry",
     "geometry_for_voxels",
+    "get_geometry",
 ]
 
 #: Incident energies of dataset 1: 2^8 ... 2^22 MeV.
@@ -95,7 +95,9 @@ _BUILTIN: dict[str, Geometry] = {
     ),
     "2": Geometry(name="2", layers=_regular(45, 16, 9), description=_PAR04_DESC),
     "3": Geometry(name="3", layers=_regular(45, 50, 18), description=_PAR04_DESC),
-    "tiny": Geometry(name="tiny", layers=_regular(9, 8, 5), description=_PAR04_DESC + " (coarse test readout)"),
+    "tiny": Geometry(
+        name="tiny", layers=_regular(9, 8, 5), description=_PAR04_DESC + " (coarse test readout)"
+    ),
 }
 
 #: Names accepted by :func:`get_geometry` (aliases such as ``ds2`` or ``dataset_2`` also work).
@@ -159,7 +161,7 @@ def dataset1_energy_counts(geometry: Geometry) -> dict[float, int]:
         raise GeometryError(msg)
     counts = {e: 10000 for e in geometry.discrete_energies_mev}
     top = geometry.discrete_energies_mev[-4:]
-    counts.update(dict(zip(top, (5000, 3000, 2000, 1000))))
+    counts.update(dict(zip(top, (5000, 3000, 2000, 1000), strict=True)))
     if geometry.particle == "pion":
         counts[float(2**18)] = 9800
     return counts

@@ -44,7 +44,7 @@ def from_grid(grid: ArrayT, geometry: Geometry) -> ArrayT:
 
 @lru_cache(maxsize=32)
 def _padded_index_cached(geometry: Geometry) -> np.ndarray:
-    L, A, R = geometry.padded_shape
+    _, A, R = geometry.padded_shape
     idx = np.empty(geometry.n_voxels, dtype=np.int64)
     for pos, layer in enumerate(geometry.binned_layers):
         a, r = np.meshgrid(np.arange(layer.n_alpha), np.arange(layer.n_r), indexing="ij")
@@ -79,7 +79,7 @@ def to_padded(showers: ArrayT, geometry: Geometry) -> ArrayT:
         import torch
 
         out = showers.new_zeros((*lead, size))  # type: ignore[attr-defined]
-        out[..., torch.as_tensor(idx, device=showers.device)] = showers  # type: ignore[attr-defined]
+        out[..., torch.tensor(idx, device=showers.device)] = showers  # type: ignore[attr-defined]
     return out.reshape(*lead, *geometry.padded_shape)  # type: ignore[return-value]
 
 
@@ -95,4 +95,4 @@ def from_padded(grid: ArrayT, geometry: Geometry) -> ArrayT:
         return flat[..., idx]  # type: ignore[return-value]
     import torch
 
-    return flat[..., torch.as_tensor(idx, device=flat.device)]  # type: ignore[no-any-return]
+    return flat[..., torch.tensor(idx, device=flat.device)]  # type: ignore[no-any-return]
