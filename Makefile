@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/calovq demo --out $(DEMO_OUT) --overwrite
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/python -m pytest
