@@ -163,9 +163,11 @@ def plot_summary(path: str | Path, out_png: str | Path, geometry: str | Geometry
     ax[0, 0].set(xlabel="E_tot / E_inc", ylabel="showers", title=f"{n} showers, geometry {geo.name}")
     ax[0, 1].step(np.arange(geo.n_layers), layer_sum / max(n, 1), where="mid", color="C1")
     ax[0, 1].set(
-        xlabel="layer position", ylabel="mean energy [MeV]", yscale="log", title="longitudinal profile"
+        xlabel="layer id", ylabel="mean energy [MeV]", yscale="log", title="longitudinal profile"
     )
-    ax[0, 1].set_xticks(np.arange(geo.n_layers), [str(i) for i in geo.layer_ids], fontsize=6)
+    step = max(1, geo.n_layers // 10)
+    ticks = np.arange(0, geo.n_layers, step)
+    ax[0, 1].set_xticks(ticks, [str(geo.layer_ids[i]) for i in ticks])
     best = int(np.argmax(layer_sum))
     layer = geo.binned_layers[best]
     img = (voxel_sum[geo.layer_slice(best)] / max(n, 1)).reshape(layer.n_alpha, layer.n_r)
