@@ -112,19 +112,34 @@ def test_voxel_spectrum_has_soft_and_hard_cells(ds2_by_energy):
 
 @pytest.mark.skipif(not CORRELATIONS.is_file(), reason="shared Geant4 correlation file not available")
 @pytest.mark.parametrize(
-    ("dataset", "n", "max_mean_diff"), [("2", 1500, 0.1), ("1-photons", 2000, 0.2), ("1-pions", 2000, 0.2)]
+    ("dataset", "n", "max_mean_diff"), [("2", 4000, 0.055), ("1-photons", 3000, 0.13), ("1-pions", 2000, 0.16)]
 )
 def test_layer_correlations_near_geant4(dataset, n, max_mean_diff):
     ref = np.asarray(json.loads(CORRELATIONS.read_text())["datasets"][dataset])
     geo = get_geometry(dataset)
     _, s = simulate(geo, n, 15)
     corr = np.corrcoef(layer_energies(geo, s).T)
-    assert np.abs(corr - ref).mean() < max_mean_diff
+    assert np.abs(corr - ref).mean() < max_mean_diff  # measured 0.039 / 0.091 / 0.112 (docs/simulator.md)
     adjacent, adjacent_ref = np.diag(corr, 1), np.diag(ref, 1)
-    assert abs(adjacent.mean() - adjacent_ref.mean()) < 0.16
+    assert abs(adjacent.mean() - adjacent_ref.mean()) < (0.16 if dataset == "1-pions" else 0.08)  # pions: limitation
     if dataset == "2":
         assert np.all(adjacent[5:35] > 0.9)  # mid-shower layers move together (Geant4: 0.98-0.99)
-        assert 0.2 < corr[0, -1] < 0.7  # Geant4: 0.45
+        assert abs(corr[0, 1] - ref[0, 1]) < 0.12  # early-regime + albedo: layer 0 follows the shower
+        assert abs(corr[0, 10] - ref[0, 10]) < 0.12
+        assert abs(corr[2, 20] - ref[2, 20]) < 0.15  # early layers scale with E like Geant4's
+        assert 0.25 < corr[0, -1] < 0.65  # Geant4: 0.45
+    if dataset == "1-photons":
+        assert abs(corr[0, 1] - ref[0, 1]) < 0.1  # PS-EMB1, Geant4 0.76
+
+
+def test_greisen_early_profile_holds_the_energy():
+    """E_c times Greisen's particle count integrates to about E (track length E / E_c X0, approx. B)."""
+    from calovq.simulate.em import EMShowers, early_fractions
+
+    ones = np.ones(3)
+    showers = EMShowers(np.array([1.0, 10.0, 1000.0]), 0 * ones, ones, 2 * ones, 2 * ones, ones, ones)
+    total = early_fractions(showers, np.linspace(0.0, 200.0, 2001), PAR04.ec_mev).sum(axis=1)
+    np.testing.assert_allclose(total, 1.0, atol=0.06)
 
 
 def test_pion_response_with_low_tail():

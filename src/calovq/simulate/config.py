@@ -39,11 +39,11 @@ class SimConfig:
         tail_x0: scale of that tail in X0 (photons near the attenuation minimum, about 3.5 X0).
         tail_spot_factor: tail spots are this many times more energetic (few, clumpy deposits), keeping
             the total stochastic term.
-        front_weight: share of an EM shower's energy in a front component (exponential of scale
-            ``front_x0`` from the shower start) that scales with E: backscattered albedo and early
-            conversions, which the Gamma profile (~t^(alpha-1)) suppresses at high energy. Its size is
-            tuned to the Geant4 layer-0 correlation pattern of dataset 2 [uncertain].
-        front_x0: scale of the front component in X0.
+        early_regime: describe the first radiation lengths of an EM shower by the ionisation of
+            Greisen's particle count, E_c N(t), until the GFlash Gamma profile overtakes it.
+        albedo_weight: share of the energy deposited at each depth that Compton-scattered soft photons
+            carry backwards and deposit upstream (energy albedo) [uncertain, a few percent].
+        albedo_x0: mean free path (X0) of those photons, about 1 X0 for 0.5 MeV photons in W.
         radial_jitter: per-shower log-normal width of the GFlash core/tail radii (shower-width fluctuations).
         threshold_mev: voxel readout threshold applied after summing each voxel. ``None`` uses the
             geometry's convention: 15.15 keV for the Par04 detectors, no threshold for dataset 1 (the
@@ -67,11 +67,12 @@ class SimConfig:
     hadronic_stochastic_term: float = 0.5
     constant_term: float = 0.007
     spot_shape: float = 0.5
-    tail_weight: float = 0.04
-    tail_x0: float = 3.5
+    tail_weight: float = 0.08
+    tail_x0: float = 3.6
     tail_spot_factor: float = 10.0
-    front_weight: float = 5e-4
-    front_x0: float = 1.5
+    early_regime: bool = True
+    albedo_weight: float = 0.07
+    albedo_x0: float = 2.0
     radial_jitter: float = 0.08
     threshold_mev: float | None = None
     particle: str | None = None
@@ -91,7 +92,7 @@ class SimConfig:
             "spot_shape",
             "tail_x0",
             "tail_spot_factor",
-            "front_x0",
+            "albedo_x0",
             "e_over_h_lar",
             "e_over_h_tile",
             "pion_lambda_factor",
@@ -101,7 +102,7 @@ class SimConfig:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 msg = f"SimConfig.{name} must be a positive number, got {value!r}"
                 raise ConfigError(msg)
-        for name in ("constant_term", "radial_jitter", "pion_fem_sigma", "tail_weight", "front_weight"):
+        for name in ("constant_term", "radial_jitter", "pion_fem_sigma", "tail_weight", "albedo_weight"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 <= value < 1):
                 msg = f"SimConfig.{name} must lie in [0, 1), got {value!r}"

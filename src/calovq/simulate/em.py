@@ -8,6 +8,10 @@ with (ln T, ln alpha) drawn from a correlated bivariate normal whose means, widt
 sampling-calorimeter tuning (physics.md section 1; GFlash ``GFlashSamplingShowerTuning``). The energy of
 a depth slice is E [P(alpha, beta t2) - P(alpha, beta t1)] with P the regularised incomplete Gamma
 function. Photons start after an exponential conversion depth of mean 9/7 X0.
+Three physical additions (:func:`step_energies`): before the Gamma's steep rising edge overtakes it, the
+first X0 deposit the ionisation E_c N(t) of Greisen's particle count (:func:`greisen_particles`); soft
+photons carry a share of each depth's energy backwards (albedo, :func:`albedo_kernel`); and a late tail
+at the attenuation-minimum length holds energy the Gamma fit lacks.
 
 The lateral profile at a depth is the two-component function (physics.md section 2)
 
@@ -40,8 +44,11 @@ __all__ = [
     "CONVERSION_DEPTH_X0",
     "EMShowers",
     "add_em_showers",
+    "albedo_kernel",
+    "early_fractions",
     "em_layer_means",
     "gflash_means",
+    "greisen_particles",
     "longitudinal_fractions",
     "radial_parameters",
     "sample_em_showers",
@@ -179,38 +186,98 @@ def _ring_fractions(r_edges_rm: np.ndarray, rc: np.ndarray, rt: np.ndarray, p: n
     return np.diff(cdf, axis=-1)
 
 
+def greisen_particles(t: np.ndarray, ln_y: np.ndarray) -> np.ndarray:
+    """Mean number of charged shower particles at depth t (X0) after the start (Greisen; Rossi approx. B).
+
+    N(t) = 0.31 / sqrt(y) exp(t (1 - 1.5 ln s)) with the shower age s = 3 t / (t + 2 ln y), y = E / E_c.
+    Early in the shower (s << 1) N grows like exp(t) (2 ln y / 3 t)^(1.5 t): at fixed depth it rises as a
+    power of ln E, set by the multiplication of the first bremsstrahlung and pair generations.
+    """
+    t = np.maximum(t, 1e-6)
+    s = 3.0 * t / (t + 2.0 * ln_y)
+    return 0.31 / np.sqrt(ln_y) * np.exp(t * (1.0 - 1.5 * np.log(s)))
+
+
+def early_fractions(showers: EMShowers, edges_x0: np.ndarray, ec_mev: float) -> np.ndarray:
+    """Greisen ionisation profile per depth step as a fraction of the energy: shape (n, len(edges) - 1).
+
+    Every charged particle loses about E_c per X0 by ionisation (Rossi's definition of the critical
+    energy), so dE/dt = E_c N(t); integrated over the whole shower this is E (track length E / E_c X0).
+    Integrated with 4-point Gauss-Legendre per step.
+    """
+    ln_y = np.log(np.maximum(1e3 * showers.e_gev / ec_mev, np.e))[:, None, None]
+    lo = np.maximum(edges_x0[None, :-1] - showers.t0[:, None], 0.0)
+    hi = np.maximum(edges_x0[None, 1:] - showers.t0[:, None], 0.0)
+    x, w = np.polynomial.legendre.leggauss(4)
+    half = 0.5 * (hi - lo)
+    pts = (0.5 * (hi + lo))[..., None] + half[..., None] * x
+    dep = (greisen_particles(pts, ln_y) * w).sum(axis=-1) * half  # particle X0 per step
+    return dep * (ec_mev / (1e3 * showers.e_gev))[:, None]
+
+
+def albedo_kernel(edges_x0: np.ndarray, x0: float) -> np.ndarray:
+    """K[i, j]: share of energy scattered back from step j (its centre) that lands in step i <= j.
+
+    Backscattered soft photons are absorbed upstream with an exponential of mean free path ``x0``; the
+    part that reaches the front face escapes (energy albedo).
+    """
+    lo, hi = edges_x0[:-1], edges_x0[1:]
+    c = 0.5 * (lo + hi)
+    d_near = np.maximum(c[None, :] - hi[:, None], 0.0)
+    d_far = np.maximum(c[None, :] - lo[:, None], 0.0)
+    k = np.exp(-d_near / x0) - np.exp(-d_far / x0)
+    return np.where(np.arange(c.size)[:, None] <= np.arange(c.size)[None, :], k, 0.0)
+
+
 def step_energies(
     stack: Stack,
     showers: EMShowers,
     energy: np.ndarray,
     tail_weight: float = 0.0,
     tail_x0: float = 3.5,
-    front_weight: float = 0.0,
-    front_x0: float = 1.5,
+    early_regime: bool = False,
+    albedo_weight: float = 0.0,
+    albedo_x0: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Energy per substep of the stack: the GFlash Gamma profile plus optional front and tail components.
+    """Energy per substep of the stack: the GFlash Gamma profile with an early regime, albedo and tail.
 
+    - Early regime: before the Gamma profile's rising edge (beta t)^(alpha - 1) overtakes the ionisation
+      of Greisen's particle count E_c N(t) (:func:`early_fractions`), the deposit *is* that ionisation:
+      the first X0 of a shower are the primary and its first bremsstrahlung/pair generations, whose
+      number grows with ln E and fluctuates like counting, not like the fitted Gamma shape (whose steep
+      edge turns a 10% change of alpha into a factor-of-several change of the first layers). The Gamma
+      part after the crossover is rescaled to keep the energy (and the Gamma's leakage behind the stack).
+    - Albedo: ``albedo_weight`` of each step's energy is carried backwards by Compton-scattered soft
+      photons (~0.3-1 MeV) and absorbed upstream with mean free path ``albedo_x0`` (the part reaching the
+      front face escapes), tying the first layers to the development of the shower behind them.
     - Tail: a Gamma(2) profile of scale ``tail_x0`` starting at the shower maximum ``t0 + T``, holding
       ``tail_weight`` of the energy: photons near the minimum of the attenuation coefficient (about
       3.5 X0 in W/Pb) carry energy deeper than the Gamma fit (PDG: t95 = t_max + 0.08 Z + 9.6 X0).
-    - Front: an exponential of scale ``front_x0`` from ``t0`` holding ``front_weight``: energy near the
-      shower start that grows in proportion to E (backscattered albedo, early conversions), where the
-      Gamma profile, ~t^(alpha-1), vanishes at high energy.
 
     Returns:
-        (main, tail), each (n, S) in the unit of ``energy``; the front component is included in main.
+        (main, soft), each (n, S) in the unit of ``energy``: the charged-particle part (Gamma profile and
+        early regime) and the soft-photon part (albedo and tail), which is read out in fewer, larger spots.
     """
     steps = stack.substeps
     edges = np.concatenate([steps.t_lo, steps.t_hi[-1:]])
-    main = longitudinal_fractions(showers, edges) * (energy * (1.0 - tail_weight - front_weight))[:, None]
-    if front_weight > 0:
-        dt = np.maximum(edges[None, :] - showers.t0[:, None], 0.0)
-        main += np.diff(-np.expm1(-dt / front_x0), axis=1) * (energy * front_weight)[:, None]
-    if tail_weight <= 0:
-        return main, np.zeros_like(main)
-    dt = np.maximum(edges[None, :] - (showers.t0 + showers.T)[:, None], 0.0)
-    tail = np.diff(gammainc(2.0, dt / tail_x0), axis=1) * (energy * tail_weight)[:, None]
-    return main, tail
+    frac = longitudinal_fractions(showers, edges)
+    if early_regime:
+        early = early_fractions(showers, edges, stack.medium.ec_mev)
+        t_mid = 0.5 * (edges[:-1] + edges[1:])[None, :] - showers.t0[:, None]
+        before = (t_mid < showers.T[:, None]) & (np.cumsum(frac >= early, axis=1) == 0)
+        e_sum = np.where(before, early, 0.0).sum(axis=1)
+        g_sum = np.where(before, frac, 0.0).sum(axis=1)
+        scale = np.clip(1.0 - e_sum, 0.0, 1.0) / np.maximum(1.0 - g_sum, 1e-12)
+        frac = np.where(before, early, frac * scale[:, None])
+    main = frac * (energy * (1.0 - tail_weight))[:, None]
+    soft = np.zeros_like(main)
+    if albedo_weight > 0:
+        soft += albedo_weight * (main @ albedo_kernel(edges, albedo_x0).T)
+        main *= 1.0 - albedo_weight
+    if tail_weight > 0:
+        dt = np.maximum(edges[None, :] - (showers.t0 + showers.T)[:, None], 0.0)
+        soft += np.diff(gammainc(2.0, dt / tail_x0), axis=1) * (energy * tail_weight)[:, None]
+    return main, soft
 
 
 def em_layer_means(stack: Stack, showers: EMShowers, step_energy: list[np.ndarray]) -> list[list[np.ndarray]]:
@@ -265,15 +332,23 @@ def add_em_showers(
     ``group`` > 1 sums consecutive groups of that many showers (the pi0 sub-showers of one pion).
     """
     main, tail = step_energies(
-        stack, showers, energy, config.tail_weight, config.tail_x0, config.front_weight, config.front_x0
+        stack,
+        showers,
+        energy,
+        config.tail_weight,
+        config.tail_x0,
+        config.early_regime,
+        config.albedo_weight,
+        config.albedo_x0,
     )
     core_means, tail_means = em_layer_means(stack, showers, [main, tail])
     if group > 1:
         core_means = [m.reshape(-1, group, m.shape[1]).sum(axis=1) for m in core_means]
         tail_means = [m.reshape(-1, group, m.shape[1]).sum(axis=1) for m in tail_means]
-    eps, _ = voxel_spot_means(stack, config.spot_shape, config.tail_weight, config.tail_spot_factor)
+    soft_weight = config.tail_weight + config.albedo_weight
+    eps, _ = voxel_spot_means(stack, config.spot_shape, soft_weight, config.tail_spot_factor)
     geo = stack.geometry
     compound_poisson(layer_means_to_voxels(geo, core_means), eps, config.spot_shape, rng, out)
-    if config.tail_weight > 0:
+    if soft_weight > 0:
         tail_eps = eps * config.tail_spot_factor
         compound_poisson(layer_means_to_voxels(geo, tail_means), tail_eps, config.spot_shape, rng, out)
