@@ -143,3 +143,17 @@ def test_bad_inputs_exit_2(files, tmp_path, capsys) -> None:
     assert main([*base, "--metrics", "hist", "--no-progress", "--overwrite"]) == 0
     msg = _error(capsys, [*base, "--metrics", "hist", "cls-resnet", "-d", "1-photons", "--overwrite"])
     assert "voxels" in msg or "cls-resnet" in msg
+
+
+def test_resnet_classifier_through_the_pipeline(files, tmp_path) -> None:
+    out = tmp_path / "cnn"
+    args = ["evaluate", str(files["gen"]), str(files["ref"]), "--dataset", "tiny", "-o", str(out)]
+    assert main([*args, "--metrics", "cls-resnet", "--no-floor", "--no-plots", *FAST]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    auc = m["generated_vs_reference"]["cls-resnet"]["auc_mean"]
+    assert 0.0 <= auc <= 1.0
+    # the CNN needs a regular (layer, alpha, r) grid: dataset 1 is refused with a one-line error
+    photons = write_showers(tmp_path / "p.h5", *synthetic("1-photons", 50, 1), "1-photons")
+    rc = main(["evaluate", str(photons), str(photons), "-d", "1-photons", "-o", str(tmp_path / "p"),
+               "--metrics", "cls-resnet", *FAST])
+    assert rc == 2

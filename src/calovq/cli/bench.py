@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+
+from calovq.cli.common import register_commands
 
 #: Modules providing ``register(subparsers)`` for ``calovq bench NAME``.
 BENCH_MODULES = ("calovq.cli.bench_simulate", "calovq.cli.bench_evaluate")
@@ -12,12 +13,5 @@ BENCH_MODULES = ("calovq.cli.bench_simulate", "calovq.cli.bench_evaluate")
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("bench", help="run a speed/memory benchmark", description=__doc__)
     bench_sub = p.add_subparsers(dest="bench", metavar="BENCHMARK")
-    for name in BENCH_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(bench_sub)
+    register_commands(bench_sub, BENCH_MODULES)
     p.set_defaults(func=lambda args: p.print_help() or 2)

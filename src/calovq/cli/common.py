@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Iterable
 
 from calovq.geometry import GEOMETRY_NAMES
 
@@ -22,3 +24,9 @@ def add_dataset_argument(parser: argparse.ArgumentParser, required: bool = True)
 
 def add_overwrite_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+
+
+def register_commands(sub: argparse._SubParsersAction, modules: Iterable[str]) -> None:  # type: ignore[type-arg]
+    """Import each command module and let it add its parser (``module.register(sub)``)."""
+    for name in modules:
+        importlib.import_module(name).register(sub)

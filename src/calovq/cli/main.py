@@ -8,11 +8,11 @@ they print one line ``calovq: error: ...`` on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
 from calovq import __version__
+from calovq.cli.common import register_commands
 from calovq.exceptions import CaloVQError
 
 #: Command modules, in the order ``calovq --help`` lists them.
@@ -31,21 +31,14 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (modules that are not installed are left out)."""
+    """The full argument parser, one sub-command per module of :data:`COMMAND_MODULES`."""
     parser = argparse.ArgumentParser(
         prog="calovq",
         description="Fast calorimeter shower simulation and CaloChallenge evaluation.",
     )
     parser.add_argument("--version", action="version", version=f"calovq {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+    register_commands(sub, COMMAND_MODULES)
     return parser
 
 
