@@ -180,3 +180,16 @@ def test_cnn_trains_on_a_tiny_sample() -> None:
     assert len(res.val_probabilities) == 24
     assert np.all((res.val_probabilities >= 1e-6) & (res.val_probabilities <= 1 - 1e-6))
     assert res.auc_mean == pytest.approx(sklearn_metrics.roc_auc_score(res.val_labels, res.val_probabilities))
+
+
+def test_result_records_training_settings() -> None:
+    """metrics.json must carry every setting behind the AUC: batch size, learning rate, width, labels."""
+    from calovq.evaluate.classifier import train_classifier
+
+    rng = np.random.default_rng(3)
+    x_ref = rng.normal(size=(50, 3)).astype(np.float32)
+    x_gen = rng.normal(size=(50, 3)).astype(np.float32) + 1.0
+    out = train_classifier(x_ref, x_gen, epochs=1, batch_size=20, lr=1e-3, width=8).to_dict()
+    assert (out["batch_size"], out["lr"], out["width"]) == (20, 1e-3, 8)
+    assert out["labels"] == {"generated": 0, "reference": 1}
+    assert out["split_per_class"] == {"train": 30, "test": 10, "val": 10}

@@ -127,3 +127,29 @@ def test_chunked_features_equal_whole_array(tmp_path) -> None:
         np.testing.assert_allclose(getattr(chunked, name), getattr(whole, name), rtol=1e-12, atol=0)
     part = HighLevelFeatures.concatenate([whole.subset(slice(0, 10)), whole.subset(slice(10, None))])
     np.testing.assert_array_equal(part.matrix(), whole.matrix())
+
+
+def test_sparsity_counts_voxels_strictly_above_threshold() -> None:
+    """Regression: a voxel exactly at the threshold survives the cut but is not counted as filled.
+
+    Layer 0 of ``tiny`` has 40 voxels: one at 2 x threshold, one exactly at threshold, one at half the
+    threshold (cut to 0): only the first is above threshold, so sparsity = 1 - 1/40; E_layer keeps the
+    voxel at threshold (the cut is ``< threshold``), so E_layer = 3 x threshold.
+    """
+    thr = TINY.threshold_mev
+    s = np.zeros((1, TINY.n_voxels))
+    s[0, 0], s[0, 1], s[0, 2] = 2 * thr, thr, 0.5 * thr
+    f = compute_features(np.array([1000.0]), s, TINY)
+    assert f.sparsity[0, 0] == pytest.approx(1 - 1 / 40)
+    assert f.e_layer[0, 0] == pytest.approx(3 * thr)
+    assert f.sparsity[0, 1] == pytest.approx(1.0)
+
+
+def test_sparsity_threshold_compared_in_float32_like_the_cut() -> None:
+    """A float32 voxel equal to float32(threshold) is kept by the cut and not counted, consistently."""
+    thr32 = np.float32(TINY.threshold_mev)
+    s = np.zeros((1, TINY.n_voxels), dtype=np.float32)
+    s[0, 0], s[0, 1] = thr32, np.float32(1.0)
+    f = compute_features(np.array([1000.0]), s, TINY)
+    assert f.e_layer[0, 0] == pytest.approx(float(thr32) + 1.0)
+    assert f.sparsity[0, 0] == pytest.approx(1 - 1 / 40)

@@ -201,11 +201,17 @@ def test_kpd_batches_follow_the_reference_seeding() -> None:
     ref, gen = rng.normal(size=(800, 3)), rng.normal(size=(700, 3)) + 0.2
     res = kpd(ref, gen, batch_size=300, num_batches=5, seed=42)
     r, g = normalise_by_reference(ref, gen)
-    for i in (0, 3):
-        draw = np.random.default_rng(42 + 1000 * i)
-        ia = draw.choice(len(r), size=300)
-        ib = draw.choice(len(g), size=300)
-        assert res["batch_values"][i] == pytest.approx(_mmd_dense(r[ia], g[ib]), rel=1e-9)
+    state = np.random.get_state()
+    try:
+        for i in (0, 3):
+            # jetnet's draw: the global legacy generator reseeded per batch.
+            np.random.seed(42 + 1000 * i)
+            ia = np.random.choice(len(r), size=300)
+            ib = np.random.choice(len(g), size=300)
+            assert res["batch_values"][i] == pytest.approx(_mmd_dense(r[ia], g[ib]), rel=1e-9)
+    finally:
+        np.random.set_state(state)
+    assert res["rng"].startswith("numpy.random.RandomState")
     lo, hi = np.percentile(res["batch_values"], [16.275, 83.725])
     assert res["error"] == pytest.approx((hi - lo) / 2)
     assert res["value"] == pytest.approx(np.median(res["batch_values"]))
@@ -225,3 +231,34 @@ def test_mismatched_features_raise() -> None:
         kpd(np.zeros((10, 2)), np.zeros((10, 3)))
     with pytest.raises(ValueError, match="NaN"):
         fpd(np.full((10, 2), np.nan), np.zeros((10, 2)))
+
+
+def test_fpd_draws_the_jetnet_batches() -> None:
+    """Regression: FPD batches come from the legacy stream jetnet uses (``np.random.seed(42)``).
+
+    Hand-rolled jetnet loop: one global reseed, then per batch size and batch a reference draw and a
+    generated draw; the Frechet distances are averaged per size and fitted as FD_inf + b / N.
+    """
+    rng = np.random.default_rng(21)
+    ref, gen = rng.normal(size=(900, 3)), rng.normal(size=(800, 3)) * 1.1 + 0.1
+    res = fpd(ref, gen, min_samples=100, max_samples=500, num_batches=3, num_points=4, seed=42)
+    r, g = normalise_by_reference(ref, gen)
+    sizes = (1 / np.linspace(1.0 / 100, 1.0 / 500, 4)).astype("int32")
+    assert res["batch_sizes"] == [int(n) for n in sizes] == [100, 136, 214, 500]
+    state = np.random.get_state()
+    try:
+        np.random.seed(42)
+        expected = []
+        for n in sizes:
+            vals = []
+            for _ in range(3):
+                a = r[np.random.choice(len(r), size=n)]
+                b = g[np.random.choice(len(g), size=n)]
+                vals.append(frechet_distance(a, b))
+            expected.append(np.mean(vals))
+    finally:
+        np.random.set_state(state)
+    assert res["fd_per_batch_size"] == pytest.approx(expected, rel=1e-9)
+    assert res["rng"].startswith("numpy.random.RandomState")
+    assert res["n_features"] == 3
+    assert res["normalised_by_reference_max"] is True

@@ -276,6 +276,9 @@ class ClassifierResult:
     n_generated: int
     val_labels: npt.NDArray[np.float64] = field(repr=False, default_factory=lambda: np.empty(0))
     val_probabilities: npt.NDArray[np.float64] = field(repr=False, default_factory=lambda: np.empty(0))
+    batch_size: int = 1000
+    lr: float = 2e-4
+    width: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the per-event arrays)."""
@@ -295,6 +298,11 @@ class ClassifierResult:
             "seeds": list(self.seeds),
             "n_reference": self.n_reference,
             "n_generated": self.n_generated,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "width": self.width,
+            "labels": {"generated": 0, "reference": 1},
+            "calibration": "isotonic (y in [1e-6, 1 - 1e-6]) fitted on the test split, scored on val",
         }
 
 
@@ -520,4 +528,7 @@ def train_classifier(
         n_generated=int(shape_gen[0]),
         val_labels=runs[-1][4],
         val_probabilities=runs[-1][5],
+        batch_size=batch_size,
+        lr=lr,
+        width=(2048 if model == "dnn" else 32) if width is None else width,
     )

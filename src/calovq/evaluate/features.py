@@ -5,7 +5,7 @@ of github.com/CaloChallenge/homepage), restated in ``docs/evaluation.md``:
 
 - voxels below the readout threshold (:attr:`Geometry.threshold_mev`) are set to 0 first;
 - per binned layer: the deposited energy ``E_layer``, the centre of energy and width in ``r`` and the
-  sparsity (1 - fraction of voxels with energy);
+  sparsity (1 - fraction of the layer's voxels with energy strictly above the threshold);
 - per layer binned in ``alpha`` (``n_alpha > 1``): the centre of energy and width in ``eta = r cos(alpha)``
   and ``phi = r sin(alpha)``;
 - per shower: ``E_tot`` and ``E_tot / E_inc``.
@@ -222,6 +222,11 @@ def compute_features(
     if threshold:
         s = apply_threshold(s, geo.threshold_mev, copy=True)
     x_all = s.astype(np.float64, copy=False)
+    # Sparsity counts voxels strictly above the threshold (docs/evaluation.md; the official
+    # ``_calculate_sparsity(layer, threshold)``): a voxel exactly at the threshold survives the cut
+    # (``< threshold`` -> 0) but does not count as filled. Like the cut, the comparison is made in the
+    # showers' own dtype (a Python float against float32 data compares in float32).
+    thr = float(geo.threshold_mev)
     n, n_layers = s.shape[0], geo.n_layers
     alpha_pos = alpha_binned_positions(geo)
     e_layer = np.empty((n, n_layers))
@@ -235,7 +240,7 @@ def compute_features(
         x = x_all[:, sl]
         tot = x.sum(axis=1)
         e_layer[:, pos] = tot
-        sparsity[:, pos] = 1.0 - (x > 0).mean(axis=1)
+        sparsity[:, pos] = 1.0 - (s[:, sl] > thr).mean(axis=1)  # compared in the showers' dtype
         ec_r[:, pos], width_r[:, pos] = _layer_moments(x, r[sl], tot)
         if pos in alpha_pos:
             j = alpha_pos.index(pos)

@@ -43,6 +43,8 @@ FloatArray = npt.NDArray[np.float64]
 
 # jetnet's KPD error: half the spread between these percentiles (a Gaussian's +-1 sigma band).
 _KPD_PERCENTILES = (16.275, 83.725)
+#: Recorded with every result: which random stream chose the batches.
+_RNG_NAME = "numpy.random.RandomState (legacy MT19937, as jetnet's np.random.seed)"
 
 
 def _as_2d(x: ArrayLike, name: str) -> FloatArray:
@@ -175,15 +177,19 @@ def _single_threaded_blas() -> Iterator[None]:
 
 
 def _fd_per_size(
-    ref: FloatArray, gen: FloatArray, batch_sizes: npt.NDArray[np.int32], num_batches: int, rng: np.random.Generator
+    ref: FloatArray,
+    gen: FloatArray,
+    batch_sizes: npt.NDArray[np.int32],
+    num_batches: int,
+    rng: np.random.RandomState,
 ) -> list[float]:
     """Mean Fréchet distance of ``num_batches`` bootstrap batches at each batch size."""
     means = []
     for size in batch_sizes:
         values = []
         for _ in range(num_batches):
-            a = ref[rng.choice(len(ref), size=int(size))]
-            b = gen[rng.choice(len(gen), size=int(size))]
+            a = ref[rng.choice(len(ref), size=size)]
+            b = gen[rng.choice(len(gen), size=size)]
             values.append(frechet_distance_from_moments(*_moments(a), *_moments(b)))
         means.append(float(np.mean(values)))
     return means
@@ -202,8 +208,9 @@ def fpd(
     """Fréchet physics distance, extrapolated to infinite sample size.
 
     At ``num_points`` batch sizes evenly spaced in 1/N between ``min_samples`` and ``max_samples``,
-    ``num_batches`` batches are drawn with replacement from each sample (one generator seeded with
-    ``seed``; reference indices first, then generated) and the Fréchet distances are averaged. A line
+    ``num_batches`` batches are drawn with replacement from each sample (one legacy
+    ``np.random.RandomState(seed)`` stream, the one jetnet draws from after ``np.random.seed(seed)``;
+    reference indices first, then generated, batch sizes as int32) and the Fréchet distances are averaged. A line
     ``FD(N) = FD_inf + b / N`` with ``FD_inf, b >= 0`` is fitted; ``FD_inf`` is the metric and the
     square root of its fitted variance the uncertainty (Kansal et al. 2023, arXiv:2211.10295).
 
@@ -233,7 +240,9 @@ def fpd(
     lo, hi, capped = _capped_sizes(min(len(ref), len(gen)), min_samples, max_samples)
     # Regular intervals in 1/N, truncated to integers as in the reference implementation.
     batch_sizes = (1.0 / np.linspace(1.0 / lo, 1.0 / hi, num_points)).astype("int32")
-    rng = np.random.default_rng(seed)
+    # numpy's legacy Mersenne-Twister stream, as ``np.random.seed(seed)`` + ``np.random.choice`` in jetnet,
+    # so the same batches are drawn (a local RandomState leaves the global state untouched).
+    rng = np.random.RandomState(seed)
     with _single_threaded_blas():
         means = _fd_per_size(ref, gen, batch_sizes, num_batches, rng)
     with warnings.catch_warnings():
@@ -256,6 +265,9 @@ def fpd(
         "num_batches": num_batches,
         "num_points": num_points,
         "seed": seed,
+        "rng": _RNG_NAME,
+        "normalised_by_reference_max": normalise,
+        "n_features": int(ref.shape[1]),
         "n_reference": len(ref),
         "n_generated": len(gen),
     }
@@ -329,7 +341,8 @@ def kpd(
     """Kernel physics distance: median unbiased MMD^2 (degree-4 polynomial kernel) over batches.
 
     Batch ``i`` draws ``batch_size`` indices with replacement from the reference and then from the
-    generated sample with a generator seeded ``seed + 1000 * i``, as the reference implementation does.
+    generated sample with a legacy ``np.random.RandomState(seed + 1000 * i)``, the stream jetnet draws from
+    after ``np.random.seed(seed + 1000 * i)``.
     The error is half the spread between the 16.275th and 83.725th percentiles of the batch values
     (Kansal et al. 2023, arXiv:2211.10295). The batch size is capped at the smaller sample size, with
     ``capped`` set to True.
@@ -355,7 +368,7 @@ def kpd(
     size = min(batch_size, len(ref), len(gen))
     values = []
     for i in range(num_batches):
-        rng = np.random.default_rng(seed + 1000 * i)
+        rng = np.random.RandomState(seed + 1000 * i)  # legacy stream, as jetnet's np.random.seed
         a = ref[rng.choice(len(ref), size=size)]
         b = gen[rng.choice(len(gen), size=size)]
         values.append(mmd2_poly_unbiased(a, b, degree=4, block_size=block_size))
@@ -372,6 +385,10 @@ def kpd(
         "capped": size < batch_size,
         "num_batches": num_batches,
         "seed": seed,
+        "rng": _RNG_NAME,
+        "kernel": "(x.y / d + 1)^4",
+        "normalised_by_reference_max": normalise,
+        "n_features": int(ref.shape[1]),
         "n_reference": len(ref),
         "n_generated": len(gen),
     }
