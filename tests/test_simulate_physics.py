@@ -112,16 +112,16 @@ def test_voxel_spectrum_has_soft_and_hard_cells(ds2_by_energy):
 
 @pytest.mark.skipif(not CORRELATIONS.is_file(), reason="shared Geant4 correlation file not available")
 @pytest.mark.parametrize(
-    ("dataset", "n", "max_mean_diff"), [("2", 4000, 0.055), ("1-photons", 3000, 0.13), ("1-pions", 2000, 0.16)]
+    ("dataset", "n", "max_mean_diff"), [("2", 4000, 0.055), ("1-photons", 3000, 0.13), ("1-pions", 2000, 0.08)]
 )
 def test_layer_correlations_near_geant4(dataset, n, max_mean_diff):
     ref = np.asarray(json.loads(CORRELATIONS.read_text())["datasets"][dataset])
     geo = get_geometry(dataset)
     _, s = simulate(geo, n, 15)
     corr = np.corrcoef(layer_energies(geo, s).T)
-    assert np.abs(corr - ref).mean() < max_mean_diff  # measured 0.039 / 0.091 / 0.112 (docs/simulator.md)
+    assert np.abs(corr - ref).mean() < max_mean_diff  # measured 0.039 / 0.091 / 0.058 (docs/simulator.md)
     adjacent, adjacent_ref = np.diag(corr, 1), np.diag(ref, 1)
-    assert abs(adjacent.mean() - adjacent_ref.mean()) < (0.16 if dataset == "1-pions" else 0.08)  # pions: limitation
+    assert abs(adjacent.mean() - adjacent_ref.mean()) < (0.06 if dataset == "1-pions" else 0.08)
     if dataset == "2":
         assert np.all(adjacent[5:35] > 0.9)  # mid-shower layers move together (Geant4: 0.98-0.99)
         assert abs(corr[0, 1] - ref[0, 1]) < 0.12  # early-regime + albedo: layer 0 follows the shower
@@ -130,6 +130,13 @@ def test_layer_correlations_near_geant4(dataset, n, max_mean_diff):
         assert 0.25 < corr[0, -1] < 0.65  # Geant4: 0.45
     if dataset == "1-photons":
         assert abs(corr[0, 1] - ref[0, 1]) < 0.1  # PS-EMB1, Geant4 0.76
+    if dataset == "1-pions":
+        # charged secondaries of early interactions make the presampler scale with E (was 0.41; Geant4 0.78)
+        assert abs(corr[0, 1] - ref[0, 1]) < 0.22  # measured 0.62
+        # pi0 generations along the cascade move the Tile layers together (were 0.53 / 0.41; Geant4 0.67 / 0.72)
+        assert abs(corr[4, 5] - ref[4, 5]) < 0.12  # measured 0.63
+        assert abs(corr[5, 6] - ref[5, 6]) < 0.2  # measured 0.56 (0.58-0.69 for other seeds, n = 12000)
+        assert abs(corr[0, 6] - ref[0, 6]) < 0.1  # PS-Tile2, Geant4 0.07
 
 
 def test_greisen_early_profile_holds_the_energy():
@@ -150,6 +157,24 @@ def test_pion_response_with_low_tail():
     high = ratio[e >= 2**14]
     assert 0.5 < np.median(high) < 0.9
     assert np.quantile(high, 0.02) < np.median(high) - 2.5 * (np.quantile(high, 0.84) - np.median(high))
+
+
+def test_pion_charged_multiplicity():
+    from calovq.simulate.hadronic import charged_multiplicity
+
+    n_ch = charged_multiplicity(np.array([16.0, 262.0, 4194.0]))
+    np.testing.assert_allclose(n_ch, [6.4, 13.8, 24.3], rtol=0.05)  # pp fit x R_A = 1.7
+
+
+def test_presampler_hadronic_clumps_are_a_few_mips():
+    from calovq.simulate.detectors import build_stack
+    from calovq.simulate.readout import HAD_CLUMP_MIPS, voxel_spot_means
+
+    geo = get_geometry("1-pions")
+    _, eps_had = voxel_spot_means(build_stack(geo, SimConfig()), 0.5)
+    ps = eps_had[geo.layer_slice(0)]
+    assert np.all(ps <= HAD_CLUMP_MIPS * 3.0 + 1e-9)  # presampler MIP signal 3 MeV
+    assert eps_had[geo.layer_slice(4)].min() > 50.0  # Tile: the 0.5 sqrt(GeV) hadronic sampling term
 
 
 def test_pion_mean_depth_grows_with_energy():

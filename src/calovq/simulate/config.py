@@ -54,7 +54,8 @@ class SimConfig:
         primary_track: deposit the ionisation of the primary e+- (Landau/Moyal-distributed MIP signals on
             the axis) in the first radiation lengths of the Par04 stack, plus the e+e- pairs of its first
             converted bremsstrahlung photons in the first X0.
-        pion_em_subshowers: number of pi0 sub-showers the EM part of a pion shower is split into.
+        pion_em_subshowers: number of pi0 sub-showers the EM part of a pion shower is split into, one per
+            generation of the hadronic cascade (8: enough generations to carry the EM part into the Tile).
         e_over_h_lar: e/h of the ATLAS LAr calorimeter (hep-ex/9911033: 1.74).
         e_over_h_tile: e/h of the ATLAS Tile calorimeter (about 1.3).
         pion_fem_sigma: event-by-event width of the pion EM fraction (Beta distribution).
@@ -77,7 +78,7 @@ class SimConfig:
     threshold_mev: float | None = None
     particle: str | None = None
     primary_track: bool = True
-    pion_em_subshowers: int = 3
+    pion_em_subshowers: int = 8
     e_over_h_lar: float = 1.74
     e_over_h_tile: float = 1.3
     pion_fem_sigma: float = 0.12

@@ -51,6 +51,7 @@ class Region:
         mip_gev: EM-scale signal of a minimum-ionising particle crossing the whole slab (GeV).
         mip_true_gev: true ionisation energy lost by that particle (GeV).
         mip_width: relative Landau (Moyal) width of that signal.
+        max_step_x0: largest profile-integration step in this slab (X0).
     """
 
     name: str
@@ -65,6 +66,7 @@ class Region:
     mip_gev: float = 0.0
     mip_true_gev: float = 0.0
     mip_width: float = 0.1
+    max_step_x0: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,11 @@ class Stack:
 
     @cached_property
     def substeps(self) -> Substeps:
-        """Regions cut into steps of at most 0.5 X0 and 0.1 lambda_I (readout regions only)."""
+        """Regions cut into steps of at most ``max_step_x0`` (0.5 X0; Tile 1 X0) and 0.1 lambda_I (readout only)."""
         t_lo, t_hi, l_lo, l_hi, reg, lay = [], [], [], [], [], []
         for i, r in enumerate(self.regions):
-            n = 1 if r.layer < 0 else max(1, math.ceil(r.t_x0 / 0.5 - 1e-09), math.ceil(r.t_lambda / 0.1 - 1e-09))
+            n_x0 = math.ceil(r.t_x0 / r.max_step_x0 - 1e-09)
+            n = 1 if r.layer < 0 else max(1, n_x0, math.ceil(r.t_lambda / 0.1 - 1e-09))
             tx = np.linspace(self.x0_edges[i], self.x0_edges[i + 1], n + 1)
             tl = np.linspace(self.lambda_edges[i], self.lambda_edges[i + 1], n + 1)
             t_lo.append(tx[:-1])
@@ -195,6 +198,10 @@ _ATLAS_LAYOUT: tuple[tuple[str, float, float, float, float, int | None, str], ..
 
 #: EM-scale signal (GeV) of a MIP crossing each readout slab at eta ~ 0.2 (physics.md section 5.2).
 _ATLAS_MIP_GEV = {0: 0.003, 1: 0.06, 2: 0.23, 3: 0.03, 12: 0.33, 13: 0.9, 14: 0.4}
+#: Profile-integration step in the Tile (X0): 0.1 lambda_I = 0.9 X0. Depth integrals are exact per step
+#: (incomplete Gamma differences); only the lateral profile is evaluated at the step centre, and an EM
+#: shower reaching the Tile is past its first X0, so the 0.5 X0 of the accordion is not needed there.
+TILE_STEP_X0 = 1.0
 #: True ionisation loss per lambda_I in dead material (GeV), about 1.5 MeV cm^2/g x 120 g/cm^2.
 _DEAD_LOSS_GEV_PER_LAMBDA = 0.19
 
@@ -229,6 +236,7 @@ def _atlas(geometry: Geometry, config: SimConfig) -> Stack:
                 mip_gev=mip,
                 mip_true_gev=mip * medium.ehat,
                 mip_width=0.15 if kind == "lar" else 0.08,
+                max_step_x0=TILE_STEP_X0 if kind == "tile" else 0.5,
             )
         )
     threshold = 0.0 if config.threshold_mev is None else config.threshold_mev

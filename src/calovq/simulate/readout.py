@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from calovq.simulate.detectors import Stack
 
 __all__ = [
+    "HAD_CLUMP_MIPS",
     "compound_poisson",
     "layer_means_to_voxels",
     "moyal",
@@ -34,6 +35,11 @@ __all__ = [
     "track_voxels",
     "voxel_spot_means",
 ]
+
+#: Largest mean hadronic clump signal in a slab, in units of its MIP signal: a slow proton (beta ~ 0.5)
+#: crossing the 11 mm LAr presampler loses 3-4 times a MIP; one ranging out in it (range ~1.5 g/cm^2,
+#: E_k ~35 MeV) about ten times, which the broad Gamma(k = 0.5) clump spectrum reaches.
+HAD_CLUMP_MIPS = 3.0
 
 
 def spot_mean_mev(c: float | np.ndarray, k: float) -> float | np.ndarray:
@@ -122,11 +128,19 @@ def voxel_spot_means(
 
     With a tail component of weight w whose spots are ``tail_factor`` f times larger, the core spots are
     scaled by 1 / (1 + (f - 1) w) so that the total stochastic term stays c (tail spots: f times that).
+
+    Non-EM (hadronic) clumps are heavily ionising particles (slow protons, nuclear fragments) crossing or
+    stopping in the slab, so their mean signal is at most :data:`HAD_CLUMP_MIPS` times the slab's MIP signal:
+    in the 11 mm LAr presampler (MIP signal ~3 MeV) a slow proton gives ~10 MeV and one that ranges out
+    about 35 MeV, not the ~80 MeV mean clumps of a 0.5 sqrt(GeV) sampling term meant for thick periods.
     """
     em, had = [], []
     core = 1.0 / (1.0 + (tail_factor - 1.0) * tail_weight)
     for pos, layer in enumerate(stack.geometry.binned_layers):
         region = stack.regions[stack.layer_regions(pos)[0]]
         em.append(np.full(layer.n_voxels, core * spot_mean_mev(region.em_c, k)))
-        had.append(np.full(layer.n_voxels, spot_mean_mev(region.had_c, k)))
+        had_eps = spot_mean_mev(region.had_c, k)
+        if region.mip_gev > 0:
+            had_eps = min(had_eps, HAD_CLUMP_MIPS * region.mip_gev * 1e3)
+        had.append(np.full(layer.n_voxels, had_eps))
     return np.concatenate(em), np.concatenate(had)
