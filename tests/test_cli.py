@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from calovq import __version__
@@ -25,3 +27,72 @@ def test_unknown_geometry_is_one_line(capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [err[0]]
     assert err[0].startswith("calovq: error: unknown geometry 'ds9'")
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
+    """Run ``calovq argv``; assert exit status 2 and exactly one ``calovq: error:`` line; return it."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("calovq: error: ")
+    return err[0]
+
+
+@pytest.fixture
+def shower_file(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.h5"
+    assert main(["simulate", "-d", "tiny", "-n", "20", "-o", str(path), "--no-progress"]) == 0
+    return path
+
+
+def test_output_that_is_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    line = _one_error_line(capsys, ["simulate", "-d", "tiny", "-n", "5", "-o", str(folder), "--overwrite"])
+    assert "is a directory" in line
+    line = _one_error_line(capsys, ["geometry", "tiny", "--xml", str(folder), "--overwrite"])
+    assert "is a directory" in line
+    assert list(folder.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["folder"]  # no temporary file left behind
+
+
+def test_output_folder_blocked_by_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    line = _one_error_line(capsys, ["simulate", "-d", "tiny", "-n", "5", "-o", str(blocker / "x.h5")])
+    assert "not a directory" in line.lower()
+    line = _one_error_line(capsys, ["geometry", "tiny", "--xml", str(blocker / "x.xml")])
+    assert "not a directory" in line.lower()
+    line = _one_error_line(capsys, ["demo", "--out", str(blocker / "sub"), "-n", "10", "--no-progress"])
+    assert "not a directory" in line.lower()
+
+
+def test_input_that_is_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "is a directory" in _one_error_line(capsys, ["info", str(tmp_path)])
+
+
+def test_evaluate_bad_device_and_outdir(
+    shower_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["evaluate", str(shower_file), str(shower_file), "-d", "tiny", "--no-progress"]
+    line = _one_error_line(capsys, [*base, "-o", str(tmp_path / "o"), "--metrics", "cls-low", "--device", "bogus"])
+    assert "unknown torch device 'bogus'" in line
+    assert not (tmp_path / "o").exists()
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    line = _one_error_line(capsys, [*base, "-o", str(blocker / "sub"), "--metrics", "hist"])
+    assert "not a directory" in line.lower()
+
+
+def test_demo_rejects_bad_sizes_before_simulating(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert "at least 4 events" in _one_error_line(capsys, ["demo", "--out", str(out), "-n", "-1"])
+    assert "1 classifier epoch" in _one_error_line(capsys, ["demo", "--out", str(out), "--epochs", "0"])
+    assert not out.exists()
+
+
+def test_simulate_rejects_bad_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "x.h5")
+    assert "number of showers" in _one_error_line(capsys, ["simulate", "-d", "tiny", "-n", "-3", "-o", out])
+    assert "workers" in _one_error_line(capsys, ["simulate", "-d", "tiny", "-n", "3", "-o", out, "--workers", "0"])
+    assert not (tmp_path / "x.h5").exists()

@@ -25,7 +25,7 @@ from calovq.data.download import (
     md5sum,
     resolve_base_url,
 )
-from calovq.exceptions import ChecksumError, DownloadError, OutputExistsError
+from calovq.exceptions import ChecksumError, DownloadError, OutputError, OutputExistsError
 
 DS1 = DATASET_RECORDS["1-photons"].record_id
 _rng = random.Random(1234)
@@ -541,3 +541,13 @@ def test_cli_help_mentions_file_locking(capsys: pytest.CaptureFixture[str]) -> N
     text = " ".join(capsys.readouterr().out.split())
     assert "HDF5_USE_FILE_LOCKING=FALSE" in text
     assert "10.5281/zenodo.6366323" in text
+
+
+def test_destination_that_cannot_be_written(tmp_path: Path) -> None:
+    """A directory in the way of the file, or a file in the way of the folder, fails before any request."""
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(OutputError, match="is a directory"):
+        download_file("http://127.0.0.1:9/f", tmp_path / "taken", progress=False, retries=0)
+    (tmp_path / "blocker").write_text("")
+    with pytest.raises(OutputError, match="not a directory"):
+        download_file("http://127.0.0.1:9/f", tmp_path / "blocker" / "f", progress=False, retries=0)

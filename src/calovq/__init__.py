@@ -14,6 +14,7 @@ from calovq.exceptions import (
     DownloadError,
     EnergyRangeError,
     GeometryError,
+    OutputError,
     OutputExistsError,
 )
 from calovq.geometry import Geometry, Layer, geometry_from_xml, get_geometry
@@ -31,6 +32,7 @@ __all__ = [
     "Geometry",
     "GeometryError",
     "Layer",
+    "OutputError",
     "OutputExistsError",
     "__version__",
     "geometry_from_xml",

@@ -12,8 +12,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from calovq.data.atomic import atomic_write_text, check_output
+from calovq.data.atomic import atomic_write_text, check_output, ensure_directory
 from calovq.data.summary import plot_summary, summarize
+from calovq.exceptions import ConfigError
 from calovq.geometry import get_geometry
 
 __all__ = ["DemoConfig", "run_demo"]
@@ -45,18 +46,22 @@ def run_demo(cfg: DemoConfig) -> dict[str, object]:
     """Run the demo; returns a dict of output paths and headline numbers.
 
     Raises:
+        ConfigError: fewer than 4 events or fewer than 1 classifier epoch.
         OutputExistsError: outputs exist and ``cfg.overwrite`` is False.
     """
     from calovq.evaluate.pipeline import evaluate_files
     from calovq.simulate import simulate_to_file
 
+    if cfg.n_events < 4 or cfg.classifier_epochs < 1:
+        msg = f"the demo needs at least 4 events and 1 classifier epoch, got {cfg.n_events} and {cfg.classifier_epochs}"
+        raise ConfigError(msg)
     geo = get_geometry(cfg.dataset)
     out = Path(cfg.out)
     ref_path, gen_path = out / f"reference_ds{geo.name}.h5", out / f"generated_ds{geo.name}.h5"
     eval_dir = out / "evaluation"
     for p in (ref_path, gen_path, out / "summary.txt", out / "summary.png"):
         check_output(p, cfg.overwrite)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_directory(out)
 
     t0 = time.perf_counter()
     _log(f"simulating {cfg.n_events} reference showers of dataset {geo.name} (seed {cfg.seed})")

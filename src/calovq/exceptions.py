@@ -16,6 +16,7 @@ __all__ = [
     "DownloadError",
     "EnergyRangeError",
     "GeometryError",
+    "OutputError",
     "OutputExistsError",
 ]
 
@@ -32,7 +33,11 @@ class DataFormatError(CaloVQError):
     """A shower file or array breaks the CaloChallenge format (shape, values, truncation)."""
 
 
-class OutputExistsError(CaloVQError):
+class OutputError(CaloVQError):
+    """An output cannot be written: a directory is in the way, or its folder cannot be created or written."""
+
+
+class OutputExistsError(OutputError):
     """An output already exists and ``overwrite`` was not requested."""
 
 

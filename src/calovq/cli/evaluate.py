@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from calovq.cli.common import add_overwrite_argument
+from calovq.cli.common import add_dataset_argument, add_overwrite_argument
 
 _METRIC_HELP = "metrics to compute (default: hist fpd kpd prdc cls-low cls-high; add cls-resnet for datasets 2/3)"
 
@@ -23,13 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("generated", help="generated showers (CaloChallenge HDF5)")
     p.add_argument("reference", help="reference showers (CaloChallenge HDF5)")
-    p.add_argument(
-        "--dataset",
-        "-d",
-        required=True,
-        metavar="NAME",
-        help="geometry: 1-photons, 1-pions, 2, 3, tiny (or a binning .xml file)",
-    )
+    add_dataset_argument(p)
     p.add_argument("-o", "--outdir", required=True, help="output directory")
     p.add_argument("--metrics", nargs="+", choices=ALL_METRICS, default=list(DEFAULT_METRICS), help=_METRIC_HELP)
     p.add_argument("--epochs", type=int, default=50, help="classifier epochs (official: 50)")

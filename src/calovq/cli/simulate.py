@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from calovq.exceptions import ConfigError
+from calovq.cli.common import add_dataset_argument
 
 
 def _energies(text: str) -> list[float]:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="simulate showers with the embedded physics-based simulator",
         description="Simulate showers (GFlash EM showers, ATLAS pion model) into a CaloChallenge HDF5 file.",
     )
-    p.add_argument("--dataset", "-d", required=True, help="geometry: 1-photons, 1-pions, 2, 3, tiny or an XML")
+    add_dataset_argument(p)
     p.add_argument("-n", type=int, required=True, help="number of showers")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("-o", "--output", required=True, help="output HDF5 file")
@@ -44,9 +44,6 @@ def run(args: argparse.Namespace) -> int:
     config = SimConfig()
     if args.stochastic_term is not None:
         config = config.replace(stochastic_term=args.stochastic_term)
-    if args.n < 1:
-        msg = f"-n must be a positive number of showers, got {args.n}"
-        raise ConfigError(msg)
     path = simulate_to_file(
         args.output,
         args.dataset,

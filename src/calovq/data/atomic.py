@@ -7,9 +7,19 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from calovq.exceptions import OutputExistsError
+from calovq.exceptions import OutputError, OutputExistsError
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_output", "temporary_name"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_output",
+    "commit",
+    "create_temporary",
+    "ensure_directory",
+    "prepare_output",
+    "temporary_name",
+]
 
 
 def check_output(path: str | Path, overwrite: bool) -> Path:
@@ -21,9 +31,54 @@ def check_output(path: str | Path, overwrite: bool) -> Path:
     return p
 
 
+def ensure_directory(path: str | Path) -> Path:
+    """Create the directory ``path`` (and its parents); raise :class:`OutputError` when that is impossible."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        msg = f"cannot use {p} as an output directory: it exists and is not a directory"
+        raise OutputError(msg)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"cannot create output directory {p}: {exc.strerror or exc}"
+        raise OutputError(msg) from exc
+    return p
+
+
+def prepare_output(path: str | Path, overwrite: bool) -> Path:
+    """Check that the file ``path`` may be written (:func:`check_output`, not a directory) and create its folder."""
+    p = check_output(path, overwrite)
+    if p.is_dir():
+        msg = f"cannot write {p}: it is a directory"
+        raise OutputError(msg)
+    ensure_directory(p.parent)
+    return p
+
+
+def commit(tmp: Path, final: Path) -> None:
+    """Rename the finished ``tmp`` to ``final``; on failure remove ``tmp`` and raise :class:`OutputError`."""
+    try:
+        os.replace(tmp, final)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        msg = f"cannot write {final}: {exc.strerror or exc}"
+        raise OutputError(msg) from exc
+
+
 def temporary_name(path: Path) -> Path:
     """A hidden sibling of ``path`` used while writing: ``.NAME.PID.partial``."""
     return path.with_name(f".{path.name}.{os.getpid()}.partial")
+
+
+def create_temporary(path: Path) -> Path:
+    """Create the empty :func:`temporary_name` of ``path``; raise :class:`OutputError` if its folder refuses it."""
+    tmp = temporary_name(path)
+    try:
+        tmp.touch()
+    except OSError as exc:
+        msg = f"cannot write {path}: {exc.strerror or exc}"
+        raise OutputError(msg) from exc
+    return tmp
 
 
 @contextlib.contextmanager
@@ -31,19 +86,19 @@ def atomic_path(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it to ``path`` only if the block succeeds.
 
     On an exception the temporary file is removed and ``path`` is untouched.
+
+    Raises:
+        OutputExistsError: ``path`` exists and ``overwrite`` is False.
+        OutputError: ``path`` is a directory, or its folder cannot be created or written.
     """
-    final = check_output(path, overwrite)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_name(final)
+    final = prepare_output(path, overwrite)
+    tmp = create_temporary(final)
     try:
         yield tmp
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if not tmp.exists():
-        msg = f"internal error: nothing was written to {tmp}"
-        raise FileNotFoundError(msg)
-    os.replace(tmp, final)
+    commit(tmp, final)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, overwrite: bool = False) -> Path:

@@ -12,7 +12,6 @@ non-HDF5 file, a voxel count that fits no geometry) raise :class:`DataFormatErro
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,8 @@ from typing import Any
 import h5py
 import numpy as np
 
-from calovq.data.atomic import check_output, temporary_name
-from calovq.exceptions import DataFormatError, GeometryError
+from calovq.data.atomic import commit, create_temporary, prepare_output
+from calovq.exceptions import DataFormatError
 from calovq.geometry import Geometry, geometry_for_voxels, get_geometry
 
 __all__ = [
@@ -98,7 +97,7 @@ class ShowerFile:
     def __init__(self, path: str | Path, geometry: str | Geometry | None = None) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            msg = f"{self.path}: no such file"
+            msg = f"{self.path}: " + ("is a directory, not a shower file" if self.path.is_dir() else "no such file")
             raise DataFormatError(msg)
         try:
             self._h5 = h5py.File(self.path, "r")
@@ -141,10 +140,7 @@ class ShowerFile:
                 )
                 raise DataFormatError(msg)
         else:
-            try:
-                geo = get_geometry(geometry)
-            except GeometryError:
-                raise
+            geo = get_geometry(geometry)
             if geo.n_voxels != n_vox:
                 msg = f"{self.path}: {n_vox} voxels per shower, geometry {geo.name!r} has {geo.n_voxels}"
                 raise DataFormatError(msg)
@@ -266,10 +262,9 @@ class ShowerWriter:
         attrs: dict[str, Any] | None = None,
         compression_level: int = 4,
     ) -> None:
-        self.path = check_output(path, overwrite)
         self.geometry = get_geometry(geometry)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = temporary_name(self.path)
+        self.path = prepare_output(path, overwrite)
+        self._tmp = create_temporary(self.path)
         n_vox = self.geometry.n_voxels
         chunk = max(1, min(256, 2**20 // (4 * n_vox)))
         self._h5 = h5py.File(self._tmp, "w")
@@ -312,9 +307,9 @@ class ShowerWriter:
     def close(self) -> Path:
         """Finish the file and move it to its final name. Returns the final path."""
         if not self._closed:
-            self._h5.close()
-            os.replace(self._tmp, self.path)
             self._closed = True
+            self._h5.close()
+            commit(self._tmp, self.path)
         return self.path
 
     def abort(self) -> None:

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from calovq.exceptions import CaloVQError, ChecksumError, DownloadError, OutputExistsError
+from calovq.data.atomic import ensure_directory
+from calovq.exceptions import CaloVQError, ChecksumError, DownloadError, OutputError, OutputExistsError
 
 __all__ = [
     "DATASET_NAMES",
@@ -487,6 +488,7 @@ def download_file(
         ChecksumError: the download (or an existing ``dest``) does not match ``md5`` or ``size``; a
             corrupt download is deleted, ``.part`` included.
         OutputExistsError: ``dest`` exists, cannot be verified, and ``overwrite`` is False.
+        OutputError: ``dest`` is a directory, or its folder cannot be created.
         DownloadError: HTTP error, unreachable server, or retries exhausted; after an interrupted
             transfer the ``.part`` file is kept for the next call to resume (unless ``resume=False``).
     """
@@ -494,10 +496,13 @@ def download_file(
     _check_url(url)
     dest = Path(dest)
     md5 = md5.lower() if md5 else None
+    if dest.is_dir():
+        msg = f"cannot write {dest}: it is a directory"
+        raise OutputError(msg)
     if dest.exists() and not overwrite:
         _check_existing(dest, md5, size, say)
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    ensure_directory(dest.parent)
     part = _part_path(dest)
     if not resume:
         part.unlink(missing_ok=True)

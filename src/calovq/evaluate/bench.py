@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from calovq.data.atomic import ensure_directory
 from calovq.data.calochallenge import ShowerFile, ShowerWriter
 from calovq.evaluate.features import apply_threshold
 from calovq.exceptions import CaloVQError
@@ -158,7 +159,7 @@ def bench_evaluate(
         raise CaloVQError(msg)
     with tempfile.TemporaryDirectory(prefix="calovq-bench-evaluate-") as tmp:
         d = Path(workdir) if workdir is not None else Path(tmp)
-        d.mkdir(parents=True, exist_ok=True)
+        ensure_directory(d)
         t0 = time.perf_counter()
         ref, gen = d / f"ref_{geo.name}_{n}.h5", d / f"gen_{geo.name}_{n}.h5"
         source = make_sample(ref, geo, n, seed)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from calovq.data.atomic import check_output
+from calovq.data.atomic import check_output, ensure_directory
 from calovq.data.calochallenge import ShowerFile
 from calovq.evaluate.features import FeatureAccumulator, HighLevelFeatures, apply_threshold
 from calovq.evaluate.separation import (
@@ -42,7 +42,7 @@ from calovq.evaluate.separation import (
     mean_separation,
     voxel_spec,
 )
-from calovq.exceptions import CaloVQError, DataFormatError
+from calovq.exceptions import CaloVQError, ConfigError, DataFormatError
 from calovq.geometry import Geometry, get_geometry
 
 __all__ = ["ALL_METRICS", "DEFAULT_METRICS", "OUTPUT_NAMES", "evaluate_files", "fpd_input"]
@@ -83,6 +83,20 @@ def _check_outdir(outdir: Path, overwrite: bool) -> None:
         raise CaloVQError(msg)
     for name in OUTPUT_NAMES:
         check_output(outdir / name, overwrite)
+
+
+def _check_device(device: str) -> None:
+    """Raise :class:`ConfigError` unless ``device`` names a torch device this machine has."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        msg = f"unknown torch device {device!r} (use cpu, cuda or cuda:N)"
+        raise ConfigError(msg) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        msg = f"device {device!r} requested but CUDA is not available on this machine"
+        raise ConfigError(msg)
 
 
 def _energy_check(e_gen: np.ndarray, e_ref: np.ndarray) -> dict[str, Any]:
@@ -394,6 +408,8 @@ def evaluate_files(
     if classifier_epochs < 1 or classifier_repeats < 1:
         msg = "classifier epochs and repeats must be >= 1"
         raise CaloVQError(msg)
+    if any(m.startswith("cls-") for m in metrics):
+        _check_device(device)
     out_path = Path(outdir)
     _check_outdir(out_path, overwrite)
     t_start = time.perf_counter()
@@ -435,7 +451,7 @@ def evaluate_files(
             "prdc_capped": prdc_n is not None and prdc_n < max(n_gen, n_ref),
         }
         need = set(metrics)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_directory(out_path)
         with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".calovq-evaluate-") as tmp:
             tmpdir = Path(tmp)
             t0 = time.perf_counter()

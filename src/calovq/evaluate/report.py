@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from calovq.data.atomic import atomic_write_text
+from calovq.data.atomic import atomic_write_text, ensure_directory
 from calovq.evaluate.features import HighLevelFeatures
 from calovq.evaluate.separation import HistogramResult
 from calovq.geometry import Geometry
@@ -253,8 +253,7 @@ def write_outputs(
         OutputExistsError: an output exists and ``overwrite`` is False.
     """
     del ref_features, gen_features  # reserved for per-feature scatter plots
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_directory(outdir)
     plots: list[tuple[str, str]] = []
     written: dict[str, Path] = {}
     if hist_results is not None or means is not None:
