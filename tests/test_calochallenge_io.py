@@ -173,9 +173,7 @@ def test_geometry_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.parametrize("world_size", [1, 2, 3])
-def test_stream_shards_cover_every_event_once(
-    tiny_file: tuple[Path, np.ndarray, np.ndarray], world_size: int
-) -> None:
+def test_stream_shards_cover_every_event_once(tiny_file: tuple[Path, np.ndarray, np.ndarray], world_size: int) -> None:
     path, e, _ = tiny_file
     seen = []
     for rank in range(world_size):

@@ -71,9 +71,7 @@ def test_input_that_is_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "is a directory" in _one_error_line(capsys, ["info", str(tmp_path)])
 
 
-def test_evaluate_bad_device_and_outdir(
-    shower_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_evaluate_bad_device_and_outdir(shower_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["evaluate", str(shower_file), str(shower_file), "-d", "tiny", "--no-progress"]
     line = _one_error_line(capsys, [*base, "-o", str(tmp_path / "o"), "--metrics", "cls-low", "--device", "bogus"])
     assert "unknown torch device 'bogus'" in line

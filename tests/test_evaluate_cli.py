@@ -154,6 +154,18 @@ def test_resnet_classifier_through_the_pipeline(files, tmp_path) -> None:
     assert 0.0 <= auc <= 1.0
     # the CNN needs a regular (layer, alpha, r) grid: dataset 1 is refused with a one-line error
     photons = write_showers(tmp_path / "p.h5", *synthetic("1-photons", 50, 1), "1-photons")
-    rc = main(["evaluate", str(photons), str(photons), "-d", "1-photons", "-o", str(tmp_path / "p"),
-               "--metrics", "cls-resnet", *FAST])
+    rc = main(
+        [
+            "evaluate",
+            str(photons),
+            str(photons),
+            "-d",
+            "1-photons",
+            "-o",
+            str(tmp_path / "p"),
+            "--metrics",
+            "cls-resnet",
+            *FAST,
+        ]
+    )
     assert rc == 2

@@ -10,7 +10,7 @@ from calovq.cli.common import register_commands
 BENCH_MODULES = ("calovq.cli.bench_simulate", "calovq.cli.bench_evaluate")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run a speed/memory benchmark", description=__doc__)
     bench_sub = p.add_subparsers(dest="bench", metavar="BENCHMARK")
     register_commands(bench_sub, BENCH_MODULES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     from calovq.evaluate.pipeline import ALL_METRICS, DEFAULT_METRICS
 
     p = sub.add_parser(

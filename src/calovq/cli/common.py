@@ -26,7 +26,7 @@ def add_overwrite_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
 
 
-def register_commands(sub: argparse._SubParsersAction, modules: Iterable[str]) -> None:  # type: ignore[type-arg]
+def register_commands(sub: argparse._SubParsersAction, modules: Iterable[str]) -> None:
     """Import each command module and let it add its parser (``module.register(sub)``)."""
     for name in modules:
         importlib.import_module(name).register(sub)

@@ -7,7 +7,7 @@ import argparse
 from calovq.cli.common import add_overwrite_argument
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
         help="run the end-to-end job on the embedded simulator",

@@ -39,7 +39,7 @@ def _count(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``download`` sub-command to ``sub``."""
     p = sub.add_parser(
         "download",

@@ -10,7 +10,7 @@ from calovq.cli.common import add_dataset_argument, add_overwrite_argument
 _METRIC_HELP = "metrics to compute (default: hist fpd kpd prdc cls-low cls-high; add cls-resnet for datasets 2/3)"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     from calovq.evaluate.pipeline import ALL_METRICS, DEFAULT_METRICS
 
     p = sub.add_parser(

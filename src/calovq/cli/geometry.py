@@ -7,7 +7,7 @@ import argparse
 from calovq.geometry import GEOMETRY_NAMES
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "geometry",
         help="describe a detector geometry or write its binning XML",

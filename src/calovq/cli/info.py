@@ -7,7 +7,7 @@ import argparse
 from calovq.cli.common import add_dataset_argument
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "info",
         help="validate a CaloChallenge shower file and summarise it",

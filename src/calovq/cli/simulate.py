@@ -19,7 +19,7 @@ def _energies(text: str) -> list[float]:
     return values
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "simulate",
         help="simulate showers with the embedded physics-based simulator",

@@ -21,7 +21,7 @@ from calovq.geometry import Geometry
 __all__ = ["ShowerStream"]
 
 
-class ShowerStream(IterableDataset):  # type: ignore[type-arg]
+class ShowerStream(IterableDataset):
     """Iterable dataset of shower batches read block by block from one HDF5 file.
 
     Args:

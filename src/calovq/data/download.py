@@ -221,7 +221,7 @@ def _human(n: float) -> str:
 class _SafeRedirect(urllib.request.HTTPRedirectHandler):
     """Follow redirects only to http(s) URLs."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         _check_url(urllib.parse.urljoin(req.full_url, newurl))
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -286,7 +286,8 @@ def _parse_files(data: Any, base: str, record_id: int) -> list[RecordFile]:
         if not isinstance(entry, dict):
             continue
         key = _safe_name(entry.get("key") or entry.get("filename"))
-        links = entry.get("links") if isinstance(entry.get("links"), dict) else {}
+        raw_links = entry.get("links")
+        links = raw_links if isinstance(raw_links, dict) else {}
         url = links.get("content") or links.get("self") or links.get("download")
         if not isinstance(url, str) or not url:
             url = f"{base}/records/{record_id}/files/{urllib.parse.quote(key)}"

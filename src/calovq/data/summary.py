@@ -162,9 +162,7 @@ def plot_summary(path: str | Path, out_png: str | Path, geometry: str | Geometry
     ax[0, 0].hist(ratio, bins=np.linspace(0, max(1.5, float(np.quantile(ratio, 0.999))), 80), color="C0")
     ax[0, 0].set(xlabel="E_tot / E_inc", ylabel="showers", title=f"{n} showers, geometry {geo.name}")
     ax[0, 1].step(np.arange(geo.n_layers), layer_sum / max(n, 1), where="mid", color="C1")
-    ax[0, 1].set(
-        xlabel="layer id", ylabel="mean energy [MeV]", yscale="log", title="longitudinal profile"
-    )
+    ax[0, 1].set(xlabel="layer id", ylabel="mean energy [MeV]", yscale="log", title="longitudinal profile")
     step = max(1, geo.n_layers // 10)
     ticks = np.arange(0, geo.n_layers, step)
     ax[0, 1].set_xticks(ticks, [str(geo.layer_ids[i]) for i in ticks])
@@ -182,9 +180,7 @@ def plot_summary(path: str | Path, out_png: str | Path, geometry: str | Geometry
     ax[1, 0].set(xlabel="r bin", ylabel="alpha [rad]", title=f"average shower, layer {layer.id}")
     ax[1, 1].stairs(spec, spec_edges, color="C2")
     ax[1, 1].axvline(geo.threshold_mev, color="k", ls="--", lw=1, label="evaluation threshold")
-    ax[1, 1].set(
-        xscale="log", yscale="log", xlabel="voxel energy [MeV]", ylabel="voxels", title="voxel spectrum"
-    )
+    ax[1, 1].set(xscale="log", yscale="log", xlabel="voxel energy [MeV]", ylabel="voxels", title="voxel spectrum")
     ax[1, 1].legend()
     fig.tight_layout()
     out = Path(out_png)

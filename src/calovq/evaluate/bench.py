@@ -4,8 +4,6 @@ Two samples are produced with the embedded simulator (:mod:`calovq.simulate`; re
 "generated" with ``seed + 1``; optionally a deliberately distorted copy instead), then
 :func:`calovq.evaluate.pipeline.evaluate_files` runs in a child process so that its peak resident set
 size (``ru_maxrss``) is measured on its own. Figures go to ``docs/benchmarks.md``; tests never time.
-Where the simulator is not installed, synthetic showers (gamma-distributed voxel energies on an
-exponential radial profile) stand in for it.
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import numpy as np
 
 from calovq.data.atomic import ensure_directory
 from calovq.data.calochallenge import ShowerFile, ShowerWriter
-from calovq.evaluate.features import apply_threshold
 from calovq.exceptions import CaloVQError
 from calovq.geometry import Geometry, get_geometry
 
@@ -71,29 +68,11 @@ def distort_file(source: str | Path, target: str | Path, overwrite: bool = False
 
 
 def make_sample(path: str | Path, geometry: str | Geometry, n: int, seed: int, overwrite: bool = True) -> str:
-    """Write ``n`` showers to ``path``: the embedded simulator if available, else synthetic ones.
+    """Write ``n`` showers of the embedded simulator to ``path``; returns the source label ``"simulator"``."""
+    from calovq.simulate import simulate_to_file
 
-    Returns:
-        ``"simulator"`` or ``"synthetic"``.
-    """
-    geo = get_geometry(geometry)
-    try:
-        from calovq.simulate import simulate_to_file
-    except ImportError:
-        simulate_to_file = None
-    if simulate_to_file is not None:
-        simulate_to_file(path, geo, n, seed, overwrite=overwrite, progress=False)
-        return "simulator"
-    rng = np.random.default_rng(seed)
-    profile = np.exp(-geo.voxel_r / 10.0) * (1 + geo.voxel_layer)
-    profile /= profile.sum()
-    with ShowerWriter(path, geo, overwrite=overwrite) as w:
-        for lo in range(0, n, 1000):
-            m = min(1000, n - lo)
-            e = 10 ** rng.uniform(3, 6, m)
-            s = (rng.gamma(2.0, 0.5, (m, geo.n_voxels)) * profile * e[:, None]).astype(np.float32)
-            w.append(e, apply_threshold(s, geo.threshold_mev))
-    return "synthetic"
+    simulate_to_file(path, get_geometry(geometry), n, seed, overwrite=overwrite, progress=False)
+    return "simulator"
 
 
 @dataclass

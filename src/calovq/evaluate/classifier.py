@@ -491,7 +491,7 @@ def train_classifier(
         _one_run(
             pool,
             n,
-            sizes,  # type: ignore[arg-type]
+            sizes,
             int(shape_ref[1]),
             model=model,
             grid_shape=grid_shape,

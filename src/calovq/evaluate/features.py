@@ -310,7 +310,7 @@ def features_from_file(
         DataFormatError: invalid file or values (checked block by block).
     """
     own = not isinstance(source, ShowerFile)
-    f = ShowerFile(source, geometry) if own else source  # type: ignore[arg-type]
+    f = source if isinstance(source, ShowerFile) else ShowerFile(source, geometry)
     try:
         acc = FeatureAccumulator(f.geometry, threshold=False)
         blocks: Iterable[tuple[np.ndarray, np.ndarray]] = f.iter_chunks(

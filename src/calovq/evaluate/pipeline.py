@@ -21,6 +21,7 @@ voxel histogram, whose bins end at the reference maximum), and reference again f
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -259,7 +260,7 @@ def _classifier(
         kwargs["width"] = settings["classifier_width"]
     n = min(len(x_ref), len(x_gen))
     result = train_classifier(x_ref[:n], x_gen[:n], **kwargs)
-    out = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+    out = result.to_dict()
     out["n_per_class"] = n
     return out
 
@@ -318,7 +319,7 @@ def _compare(
     if "prdc" in metrics and ref.prdc is not None and gen.prdc is not None:
         from calovq.evaluate import prdc as prdc_mod
 
-        fn = getattr(prdc_mod, "prdc", None) or prdc_mod.compute_prdc
+        fn = prdc_mod.compute_prdc
         if which == "floor":
             c = len(ref.prdc) // 2
             p_ref, p_gen = ref.prdc[:c], ref.prdc[c : 2 * c]
@@ -334,7 +335,8 @@ def _compare(
         timed("prdc", prdc)
     for kind in ("cls-low", "cls-resnet"):
         if kind in metrics and ref.low is not None and gen.low is not None:
-            timed(kind, lambda k=kind: _classifier(k, ref.low[ref_rows], gen.low[gen_rows], geo, settings, progress))
+            run = functools.partial(_classifier, kind, ref.low[ref_rows], gen.low[gen_rows], geo, settings, progress)
+            timed(kind, run)
     if "cls-high" in metrics:
         from calovq.evaluate.classifier import high_level_input
 

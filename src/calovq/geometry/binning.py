@@ -162,9 +162,7 @@ class Geometry:
     def is_regular(self) -> bool:
         """True when every binned layer has the same r edges and alpha bins (datasets 2 and 3)."""
         first = self.binned_layers[0]
-        return all(
-            layer.r_edges == first.r_edges and layer.n_alpha == first.n_alpha for layer in self.binned_layers
-        )
+        return all(layer.r_edges == first.r_edges and layer.n_alpha == first.n_alpha for layer in self.binned_layers)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -229,9 +227,7 @@ class Geometry:
                 f" r edges {layer.r_edges[0]:g}..{layer.r_edges[-1]:g} mm"
             )
         lo, hi = self.energy_range_mev
-        lines.append(
-            f"  incident energy {lo:g} .. {hi:g} MeV; evaluation threshold {self.threshold_mev:.6g} MeV"
-        )
+        lines.append(f"  incident energy {lo:g} .. {hi:g} MeV; evaluation threshold {self.threshold_mev:.6g} MeV")
         return "\n".join(lines)
 
 

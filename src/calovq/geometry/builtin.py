@@ -95,9 +95,7 @@ _BUILTIN: dict[str, Geometry] = {
     ),
     "2": Geometry(name="2", layers=_regular(45, 16, 9), description=_PAR04_DESC),
     "3": Geometry(name="3", layers=_regular(45, 50, 18), description=_PAR04_DESC),
-    "tiny": Geometry(
-        name="tiny", layers=_regular(9, 8, 5), description=_PAR04_DESC + " (coarse test readout)"
-    ),
+    "tiny": Geometry(name="tiny", layers=_regular(9, 8, 5), description=_PAR04_DESC + " (coarse test readout)"),
 }
 
 #: Names accepted by :func:`get_geometry` (aliases such as ``ds2`` or ``dataset_2`` also work).

@@ -95,4 +95,4 @@ def from_padded(grid: ArrayT, geometry: Geometry) -> ArrayT:
         return flat[..., idx]  # type: ignore[return-value]
     import torch
 
-    return flat[..., torch.tensor(idx, device=flat.device)]  # type: ignore[no-any-return]
+    return flat[..., torch.tensor(idx, device=flat.device)]

@@ -207,7 +207,7 @@ def simulate_pions(
     # 1-2: first interaction and the MIP track before it (or until the pion ranges out)
     lam = stack.lambda_edges
     cum_loss = np.concatenate([[0.0], np.cumsum([r.mip_true_gev for r in stack.regions])])
-    z0 = rng.exponential(config.pion_lambda_factor, n)
+    z0 = np.asarray(rng.exponential(config.pion_lambda_factor, n))
     loss_z0 = np.interp(z0, lam, cum_loss)
     stopped = loss_z0 >= e_kin
     z_stop = np.interp(e_kin, cum_loss, lam, right=np.inf)
@@ -226,7 +226,7 @@ def simulate_pions(
     # Dirichlet-distributed with total concentration <n_ch> (a multinomial split of ~<n_ch> pi0s)
     mean_share = (1.0 - PI0_SHARE) ** np.arange(k)
     conc = np.maximum(charged_multiplicity(e_avail), 1.0)[:, None] * (mean_share / mean_share.sum())[None, :]
-    share = rng.gamma(conc)
+    share = np.asarray(rng.gamma(conc))
     share /= share.sum(axis=1, keepdims=True)
     e_sub = (e_avail * f_em)[:, None] * share  # (n, K) GeV
     # the j-th pi0 sub-shower comes from the j-th generation of the cascade: the leading hadron interacts
@@ -234,7 +234,7 @@ def simulate_pions(
     later = np.cumsum(rng.exponential(config.pion_lambda_factor, (n, k - 1)), axis=1)
     # the first generation's pi0s enter as two photons with independent conversion depths (pi0 -> gamma
     # gamma: for an isotropic decay the lab energy fraction of one photon is uniform on [0, 1])
-    z = rng.uniform(0.0, 1.0, n)
+    z = np.asarray(rng.uniform(0.0, 1.0, n))
     e_sub = np.concatenate([e_sub[:, :1] * z[:, None], e_sub[:, :1] * (1.0 - z[:, None]), e_sub[:, 1:]], axis=1)
     offsets = np.concatenate([np.zeros((n, 2)), later], axis=1)
     t_start = stack.lambda_to_x0((z0[:, None] + offsets).ravel())

@@ -107,8 +107,8 @@ def track_voxels(
     Points beyond the outermost radius are returned as -1.
     """
     n = layer_pos.shape[0]
-    r = sigma_r_mm * np.sqrt(-2.0 * np.log1p(-rng.random(n)))
-    phi = rng.uniform(-np.pi, np.pi, n)
+    r = np.asarray(sigma_r_mm * np.sqrt(-2.0 * np.log1p(-rng.random(n))))
+    phi = np.asarray(rng.uniform(-np.pi, np.pi, n))
     idx = np.full(n, -1, dtype=np.int64)
     for pos, layer in enumerate(geometry.binned_layers):
         sel = np.flatnonzero(layer_pos == pos)
