@@ -94,3 +94,54 @@ def test_simulate_rejects_bad_counts(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "number of showers" in _one_error_line(capsys, ["simulate", "-d", "tiny", "-n", "-3", "-o", out])
     assert "workers" in _one_error_line(capsys, ["simulate", "-d", "tiny", "-n", "3", "-o", out, "--workers", "0"])
     assert not (tmp_path / "x.h5").exists()
+
+
+@pytest.mark.slow
+def test_sigterm_removes_temporary_files(tmp_path: Path) -> None:
+    """A killed evaluation leaves no temporary folder (with its memmaps) and no partial outputs behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from calovq.simulate import simulate_to_file
+
+    for name, seed in (("ref.h5", 1), ("gen.h5", 2)):
+        simulate_to_file(tmp_path / name, "tiny", 1500, seed, workers=1, progress=False)
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "calovq.cli.main",
+        "evaluate",
+        str(tmp_path / "gen.h5"),
+        str(tmp_path / "ref.h5"),
+        "-d",
+        "tiny",
+        "-o",
+        str(out),
+        "--epochs",
+        "500",
+        "--metrics",
+        "cls-low",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".calovq-evaluate-*")):
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the evaluation never started"
+            time.sleep(0.1)
+        time.sleep(1.0)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert not list(tmp_path.glob(".calovq-evaluate-*"))
+    assert not (out / "metrics.json").exists()

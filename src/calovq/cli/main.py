@@ -8,7 +8,9 @@ they print one line ``calovq: error: ...`` on stderr and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from calovq import __version__
@@ -42,8 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """Turn SIGTERM (e.g. a batch system's kill) into KeyboardInterrupt so cleanup code runs."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
+    """Run the command line; returns the process exit status.
+
+    SIGTERM is handled like Ctrl-C: temporary files are removed and existing outputs stay untouched.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
