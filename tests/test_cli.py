@@ -141,7 +141,50 @@ def test_sigterm_removes_temporary_files(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130, f"rc {proc.returncode}: {err}"
     assert "interrupted" in err
     assert not list(tmp_path.glob(".calovq-evaluate-*"))
     assert not (out / "metrics.json").exists()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_parallel_simulation(tmp_path: Path) -> None:
+    """The stop request reaches the writer even when the main thread waits on the process pool."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "big.h5"
+    cmd = [
+        sys.executable,
+        "-m",
+        "calovq.cli.main",
+        "simulate",
+        "-d",
+        "2",
+        "-n",
+        "200000",
+        "-o",
+        str(out),
+        "--workers",
+        "2",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".big.h5.*.partial")):
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the simulation never started writing"
+            time.sleep(0.1)
+        time.sleep(1.0)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, f"rc {proc.returncode}: {err}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -102,6 +102,9 @@ def test_dataset1_photons(tmp_path) -> None:
     pngs = {p.name for p in (out / "plots").glob("*.png")}
     assert {"average_shower.png", "hist_E_ratio_per_energy.png", "hist_E_layer.png", "hist_voxel.png"} <= pngs
     assert {f"plots/{p}" for p in pngs} == set(m["plots"])
+    # one average per discrete incident energy present in both files (the first 8 of 2^8 ... 2^22 MeV)
+    per_energy = sorted(p for p in pngs if p.startswith("average_shower_E_"))
+    assert per_energy == sorted(f"average_shower_E_{2**k}MeV.png" for k in range(8, 16))
     assert 'src="plots/hist_E_ratio.png"' in (out / "report.html").read_text()
     assert m["settings"]["threshold_mev"] == 1.0
 

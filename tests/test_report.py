@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -111,3 +112,67 @@ def test_report_renders_in_headless_chromium(report_dir: Path, tmp_path: Path) -
     dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, timeout=120, check=False, text=True)
     assert 'id="metrics"' in dom.stdout
     assert "mean separation power" in dom.stdout
+
+
+def test_average_showers_per_incident_energy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per-range means from the streaming pass equal numpy on the whole file; empty ranges are skipped."""
+    import calovq.evaluate.plots as plots_mod
+    from calovq.evaluate.pipeline import average_energy_ranges, energy_range_index
+
+    geo = get_geometry("tiny")
+    profile = (1.0 + np.arange(geo.n_voxels) / geo.n_voxels).astype(np.float32)  # all above threshold
+    # reference: 1e3 <= E < 1e4 -> 1 x profile, 1e4 <= E < 1e5 -> 3 x profile; generated: only the first
+    # decade (2 x profile, 4 x profile alternating), plus one event below 1e3 that belongs to no range.
+    e_ref = np.array([2e3, 5e3, 2e4, 3e4, 4e4, 7e3] * 5)
+    s_ref = np.where((e_ref < 1e4)[:, None], 1.0, 3.0) * profile
+    e_gen = np.array([2e3, 3e3, 4e3, 6e3, 500.0] * 4)
+    s_gen = np.where((np.arange(len(e_gen)) % 2 == 0)[:, None], 2.0, 4.0) * profile
+    s_gen[e_gen < 1e3] = 100.0
+    ref = write_showers(tmp_path / "ref.h5", e_ref, s_ref.astype(np.float32), "tiny")
+    gen = write_showers(tmp_path / "gen.h5", e_gen, s_gen.astype(np.float32), "tiny")
+    seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    original = plots_mod.plot_average_showers
+
+    def spy(mean_ref: np.ndarray, mean_gen: np.ndarray, geometry: Any, path: Any, **kw: Any) -> Path:
+        seen[Path(path).name] = (np.array(mean_ref), np.array(mean_gen))
+        return original(mean_ref, mean_gen, geometry, path, **kw)
+
+    monkeypatch.setattr(plots_mod, "plot_average_showers", spy)
+    out = tmp_path / "out"
+    evaluate_files(gen, ref, "tiny", out, metrics=(), reference_floor=False, progress=False, chunk_rows=7)
+
+    ranges = average_energy_ranges(geo)
+    assert [r.label for r in ranges] == ["1e3-1e4MeV", "1e4-1e5MeV", "1e5-1e6MeV"]
+    np.testing.assert_array_equal(
+        energy_range_index(np.array([999.0, 1e3, 1e4, 1e6, 1.1e6]), ranges), [-1, 0, 1, 2, -1]
+    )
+    # only the first decade has events in both samples
+    assert sorted(k for k in seen if k.startswith("average_shower_E_")) == ["average_shower_E_1e3-1e4MeV.png"]
+    m_ref, m_gen = seen["average_shower_E_1e3-1e4MeV.png"]
+    np.testing.assert_allclose(m_ref, profile, rtol=1e-6)  # by hand: 1 x profile
+    np.testing.assert_allclose(m_gen, 3.0 * profile, rtol=1e-6)  # by hand: mean of 2 and 4
+    in_ref, in_gen = (e_ref >= 1e3) & (e_ref < 1e4), (e_gen >= 1e3) & (e_gen < 1e4)
+    np.testing.assert_allclose(m_ref, s_ref[in_ref].mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(m_gen, s_gen[in_gen].mean(axis=0), rtol=1e-6)
+    # the overall average is unchanged: every event, including the one outside all ranges
+    np.testing.assert_allclose(seen["average_shower.png"][1], s_gen.mean(axis=0), rtol=1e-6)
+
+    m = json.loads((out / "metrics.json").read_text())
+    assert "plots/average_shower_E_1e3-1e4MeV.png" in m["plots"]
+    assert not any("1e4-1e5" in p or "1e5-1e6" in p for p in m["plots"])
+    assert (out / "plots" / "average_shower_E_1e3-1e4MeV.png").is_file()
+    page = (out / "report.html").read_text()
+    assert "Average showers per incident energy" in page
+    srcs = re.findall(r'<img[^>]*\ssrc="([^"]+)"', page)
+    assert "plots/average_shower_E_1e3-1e4MeV.png" in srcs
+    for src in srcs:
+        assert (out / src).is_file(), src
+    assert not list(out.glob(".plots.*"))
+
+
+def test_no_plots_skips_per_energy_averages(tmp_path: Path) -> None:
+    ref = write_showers(tmp_path / "ref.h5", *_sample(20, 1), "tiny")
+    gen = write_showers(tmp_path / "gen.h5", *_sample(20, 2), "tiny")
+    evaluate_files(gen, ref, "tiny", tmp_path / "o", metrics=(), reference_floor=False, progress=False, plots=False)
+    assert not (tmp_path / "o" / "plots").exists()
+    assert "Average showers per incident energy" not in (tmp_path / "o" / "report.html").read_text()

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from calovq import __version__
+from calovq import __version__, _interrupt
 from calovq.cli.common import register_commands
 from calovq.exceptions import CaloVQError
 
@@ -45,17 +45,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _terminate(signum: int, frame: object) -> None:
-    """Turn SIGTERM (e.g. a batch system's kill) into KeyboardInterrupt so cleanup code runs."""
+    """Turn the first SIGTERM (e.g. a batch system's kill) into KeyboardInterrupt so cleanup code runs.
+
+    The default action is restored first, so a second SIGTERM ends the process at once. The request is
+    also recorded in :mod:`calovq._interrupt`, which the streaming reader and writer check between blocks,
+    in case Python swallowed the exception inside a weakref or GC callback.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _interrupt.request()
     raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status.
 
-    SIGTERM is handled like Ctrl-C: temporary files are removed and existing outputs stay untouched.
+    The first SIGTERM is handled like Ctrl-C: temporary files are removed and existing outputs stay
+    untouched; a second SIGTERM terminates at once.
     """
+    _interrupt.reset()
+    previous = None
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _run(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -19,6 +19,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from calovq import _interrupt
 from calovq.data.atomic import commit, create_temporary, prepare_output
 from calovq.exceptions import DataFormatError
 from calovq.geometry import Geometry, geometry_for_voxels, get_geometry
@@ -230,6 +231,7 @@ class ShowerFile:
             bar = tqdm(total=stop - start, desc=desc, unit="shower", leave=False)
         try:
             for lo in range(start, stop, rows):
+                _interrupt.check()
                 hi = min(lo + rows, stop)
                 yield self.read(lo, hi, validate=validate, dtype=dtype)
                 if bar is not None:
@@ -297,6 +299,7 @@ class ShowerWriter:
         if len(e) != len(s):
             msg = f"{len(e)} incident energies but {len(s)} showers in one block"
             raise DataFormatError(msg)
+        _interrupt.check()
         n0, n = self.n_events, len(e)
         self._e.resize(n0 + n, axis=0)
         self._s.resize(n0 + n, axis=0)

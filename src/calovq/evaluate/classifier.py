@@ -30,6 +30,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
+from calovq import _interrupt
 from calovq._optional import require
 from calovq.exceptions import DataFormatError
 
@@ -405,6 +406,7 @@ def _one_run(
 
         epoch_iter = tqdm(epoch_iter, desc=f"classifier ({model}, seed {seed})", unit="epoch")
     for epoch in epoch_iter:
+        _interrupt.check()
         net.train()
         order = rng.permutation(len(train[1]))
         labels, index = train[0][order], train[1][order]

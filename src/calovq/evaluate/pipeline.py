@@ -17,6 +17,8 @@ copies.
 
 Passes over the files: reference (features, maxima, averages, memmaps), generated (the same plus the
 voxel histogram, whose bins end at the reference maximum), and reference again for its voxel histograms.
+The average showers, overall and per incident-energy range (:func:`average_energy_ranges`, the official
+"avg-E" plots), are accumulated as voxel sums and event counts during the first two passes.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from calovq.evaluate.separation import (
     HistogramResult,
     HistogramSpec,
     compare_features,
+    ds1_energy_ranges,
     feature_specs,
     mean_separation,
     voxel_spec,
@@ -46,7 +49,16 @@ from calovq.evaluate.separation import (
 from calovq.exceptions import CaloVQError, ConfigError, DataFormatError
 from calovq.geometry import Geometry, get_geometry
 
-__all__ = ["ALL_METRICS", "DEFAULT_METRICS", "OUTPUT_NAMES", "evaluate_files", "fpd_input"]
+__all__ = [
+    "ALL_METRICS",
+    "DEFAULT_METRICS",
+    "OUTPUT_NAMES",
+    "EnergyRange",
+    "average_energy_ranges",
+    "energy_range_index",
+    "evaluate_files",
+    "fpd_input",
+]
 
 DEFAULT_METRICS: tuple[str, ...] = ("hist", "fpd", "kpd", "prdc", "cls-low", "cls-high")
 ALL_METRICS: tuple[str, ...] = (*DEFAULT_METRICS, "cls-resnet")
@@ -54,6 +66,47 @@ ALL_METRICS: tuple[str, ...] = (*DEFAULT_METRICS, "cls-resnet")
 OUTPUT_NAMES: tuple[str, ...] = ("metrics.json", "summary.txt", "report.html", "plots")
 #: p-value of the two-sample KS test on E_inc below which the energy spectra are flagged as different.
 ENERGY_CHECK_P = 1e-3
+
+
+@dataclass(frozen=True)
+class EnergyRange:
+    """An incident-energy window ``[lo, hi)`` (``[lo, hi]`` when ``closed``) of the per-energy averages."""
+
+    label: str  # file-name part: plots/average_shower_E_<label>.png
+    caption: str
+    lo: float
+    hi: float
+    closed: bool = False
+
+
+def average_energy_ranges(geometry: Geometry) -> list[EnergyRange]:
+    """Incident-energy ranges of the official "avg-E" average-shower plots.
+
+    Dataset 1: one window ``[2^k, 2^(k+1))`` per discrete energy 2^8 ... 2^22 MeV (the windows of the
+    per-energy E_tot/E_inc histograms); continuous-energy geometries: the decades [1e3, 1e4), [1e4, 1e5)
+    and [1e5, 1e6] MeV.
+    """
+    if geometry.discrete_energies_mev:
+        return [
+            EnergyRange(f"{int(lo)}MeV", f"E_inc = {lo:g} MeV", lo, hi) for lo, hi, _ in ds1_energy_ranges(geometry)
+        ]
+    out = []
+    for k in (3, 4, 5):
+        last = k == 5
+        caption = f"E_inc in [1e{k}, 1e{k + 1}{']' if last else ')'} MeV"
+        out.append(EnergyRange(f"1e{k}-1e{k + 1}MeV", caption, 10.0**k, 10.0 ** (k + 1), closed=last))
+    return out
+
+
+def energy_range_index(energies: np.ndarray, ranges: Sequence[EnergyRange]) -> np.ndarray:
+    """Index into ``ranges`` of each incident energy (the first range that holds it), -1 for none."""
+    e = np.asarray(energies, dtype=np.float64).reshape(-1)
+    idx = np.full(e.shape, -1, dtype=np.int64)
+    for k in range(len(ranges) - 1, -1, -1):
+        r = ranges[k]
+        inside = (e >= r.lo) & ((e <= r.hi) if r.closed else (e < r.hi))
+        idx[inside] = k
+    return idx
 
 
 def fpd_input(features: HighLevelFeatures) -> np.ndarray:
@@ -69,6 +122,8 @@ class _Sample:
     features: HighLevelFeatures | None = None
     voxel_max: float = 0.0
     shower_sum: np.ndarray | None = None
+    range_sum: np.ndarray | None = None  # (n_ranges, n_voxels) voxel sums per incident-energy range
+    range_count: np.ndarray | None = None  # (n_ranges,) events per incident-energy range
     low: np.ndarray | None = None  # memmap (n, 1 + n_voxels), classifier low-level input
     prdc: np.ndarray | None = None  # memmap (n_prdc, n_voxels), log10 voxel energies
     extra: dict[str, Any] = field(default_factory=dict)
@@ -130,15 +185,20 @@ def _scan(
     progress: bool,
     voxel_hist: HistogramAccumulator | None = None,
     prdc_cap: int | None = None,
+    energy_ranges: Sequence[EnergyRange] = (),
 ) -> _Sample:
     """One pass over the first ``n`` events: features, maxima, average shower and per-voxel inputs.
 
     ``slots`` (reference only) maps file row -> storage row; half A is slots < n // 2 (its voxel maximum
     is tracked separately). PRDC rows are capped at ``prdc_cap`` per sample (see :func:`_prdc_rows`).
+    Voxel sums and event counts are also kept per range of ``energy_ranges``.
     """
     geo = f.geometry
     acc = FeatureAccumulator(geo, threshold=False)
     out = _Sample(n=n, shower_sum=np.zeros(geo.n_voxels))
+    if energy_ranges:
+        out.range_sum = np.zeros((len(energy_ranges), geo.n_voxels))
+        out.range_count = np.zeros(len(energy_ranges), dtype=np.int64)
     half = n // 2
     max_a = 0.0
     low_fn = prdc_fn = None
@@ -160,6 +220,12 @@ def _scan(
         apply_threshold(s, geo.threshold_mev)
         acc.add(e, s)
         out.shower_sum += s.sum(axis=0, dtype=np.float64)
+        if out.range_sum is not None and out.range_count is not None:
+            which = energy_range_index(e, energy_ranges)
+            for k in np.unique(which[which >= 0]):
+                sel = which == k
+                out.range_sum[k] += s[sel].sum(axis=0, dtype=np.float64)
+                out.range_count[k] += int(sel.sum())
         if s.size:
             out.voxel_max = max(out.voxel_max, float(s.max()))
         dest = np.arange(lo, hi) if slots is None else slots[lo:hi]
@@ -186,6 +252,20 @@ def _scan(
     for arr in (out.low, out.prdc):
         if isinstance(arr, np.memmap):
             arr.flush()
+    return out
+
+
+def _range_means(
+    ranges: Sequence[EnergyRange], ref: _Sample, gen: _Sample
+) -> list[tuple[EnergyRange, np.ndarray, np.ndarray]]:
+    """``(range, mean reference, mean generated)`` of every range with events in both samples."""
+    if ref.range_sum is None or ref.range_count is None or gen.range_sum is None or gen.range_count is None:
+        return []
+    out = []
+    for k, r in enumerate(ranges):
+        n_r, n_g = int(ref.range_count[k]), int(gen.range_count[k])
+        if n_r and n_g:
+            out.append((r, ref.range_sum[k] / n_r, gen.range_sum[k] / n_g))
     return out
 
 
@@ -453,17 +533,24 @@ def evaluate_files(
             "prdc_capped": prdc_n is not None and prdc_n < max(n_gen, n_ref),
         }
         need = set(metrics)
+        e_ranges = average_energy_ranges(geo) if plots else []
         ensure_directory(out_path)
         with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".calovq-evaluate-") as tmp:
             tmpdir = Path(tmp)
             t0 = time.perf_counter()
-            ref = _scan(fr, n_ref, slots, need, tmpdir, "reference", chunk_rows, progress, prdc_cap=prdc_n)
+            ref = _scan(
+                fr, n_ref, slots, need, tmpdir, "reference", chunk_rows, progress,
+                prdc_cap=prdc_n, energy_ranges=e_ranges,
+            )  # fmt: skip
             timing["scan/reference"] = round(time.perf_counter() - t0, 3)
             vspec = voxel_spec(geo, ref.voxel_max)
             vspec_a = voxel_spec(geo, ref.extra["voxel_max_half_a"])
             vox_gen = HistogramAccumulator(vspec.edges) if "hist" in need else None
             t0 = time.perf_counter()
-            gen = _scan(fg, n_gen, None, need, tmpdir, "generated", chunk_rows, progress, vox_gen, prdc_cap=prdc_n)
+            gen = _scan(
+                fg, n_gen, None, need, tmpdir, "generated", chunk_rows, progress, vox_gen,
+                prdc_cap=prdc_n, energy_ranges=e_ranges,
+            )  # fmt: skip
             timing["scan/generated"] = round(time.perf_counter() - t0, 3)
             vox_ref = vox_a = vox_b = None
             if "hist" in need:
@@ -490,6 +577,7 @@ def evaluate_files(
             assert ref.shower_sum is not None
             assert gen.shower_sum is not None
             mean_ref, mean_gen = ref.shower_sum / n_ref, gen.shower_sum / n_gen
+            range_means = _range_means(e_ranges, ref, gen)
             assert ref.features is not None
             assert gen.features is not None
             ref.low = gen.low = ref.prdc = gen.prdc = None
@@ -512,5 +600,6 @@ def evaluate_files(
     write_outputs(
         result, out_path, geo, hist_main if plots else None, (mean_ref, mean_gen) if plots else None,
         ref_features=ref.features, gen_features=gen.features, overwrite=overwrite, log=log,
+        range_means=[(r.label, r.caption, m_r, m_g) for r, m_r, m_g in range_means] if plots else None,
     )  # fmt: skip
     return result

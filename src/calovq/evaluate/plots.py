@@ -152,8 +152,11 @@ def plot_average_showers(
     path: str | Path,
     labels: tuple[str, str] = ("reference", "generated"),
     dpi: int = 80,
+    title: str = "Average shower per layer",
 ) -> Path:
     """Average shower per layer: reference, generated and generated / reference, saved as one PNG.
+
+    ``title`` heads the figure (the per-incident-energy averages name their energy range there).
 
     Regular geometries are drawn as (alpha x r) images, three per layer; irregular ones (dataset 1) as
     polar annuli with a logarithmic radius, like the official ``HighLevelFeatures._DrawSingleLayer``.
@@ -202,7 +205,7 @@ def plot_average_showers(
         cax = fig.add_axes((right + 0.025 + (0.06 if geometry.is_regular else 0.12), 0.15, 0.012, 0.7))
         fig.colorbar(images[2], cax=cax).set_label("generated / reference", fontsize=7)
     fig.suptitle(
-        "Average shower per layer" + (" (rows: alpha, columns: r)" if not polar else " (radius: log(1 + r/mm))"),
+        title + (" (rows: alpha, columns: r)" if not polar else " (radius: log(1 + r/mm))"),
         fontsize=9,
     )
     out = Path(path)

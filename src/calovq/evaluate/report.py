@@ -147,12 +147,26 @@ figcaption{font-size:.9em;color:#444}details{margin:.6em 0}
 """
 
 
-def render_html(result: dict[str, Any], plots: Sequence[tuple[str, str]] = ()) -> str:
+def _figure(caption: str, src: str) -> str:
+    esc = html.escape
+    return (
+        f'<figure><img src="{esc(src, quote=True)}" alt="{esc(caption, quote=True)}" loading="lazy">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
+
+
+def render_html(
+    result: dict[str, Any],
+    plots: Sequence[tuple[str, str]] = (),
+    energy_plots: Sequence[tuple[str, str]] = (),
+) -> str:
     """The report page: metric table (generated vs reference floor), warnings, settings and plots.
 
     Args:
         result: the metrics dictionary of :func:`calovq.evaluate.pipeline.evaluate_files`.
         plots: ``(caption, relative path)`` of each plot.
+        energy_plots: ``(caption, relative path)`` of the average showers per incident-energy range,
+            listed in a collapsed section of their own.
     """
     esc = html.escape
     g, r = result["generated"], result["reference"]
@@ -196,13 +210,17 @@ def render_html(result: dict[str, Any], plots: Sequence[tuple[str, str]] = ()) -
                 f"<td>{_fmt(f.get('separation_power'))}</td></tr>"
             )
         parts.append("</tbody></table></details>")
-    if plots:
+    if plots or energy_plots:
         parts.append("<h2>Plots</h2>")
-        for caption, src in plots:
-            parts.append(
-                f'<figure><img src="{esc(src, quote=True)}" alt="{esc(caption, quote=True)}" loading="lazy">'
-                f"<figcaption>{esc(caption)}</figcaption></figure>"
-            )
+        parts += [_figure(caption, src) for caption, src in plots]
+    if energy_plots:
+        parts += [
+            '<h3 id="average-per-energy">Average showers per incident energy</h3>',
+            f"<details><summary>{len(energy_plots)} incident-energy range(s): reference, generated, ratio "
+            "(ranges without events in the generated or the reference sample are left out)</summary>",
+            *(_figure(caption, src) for caption, src in energy_plots),
+            "</details>",
+        ]
     settings = json.dumps(_clean(result.get("settings", {})), indent=1)
     timing = json.dumps(_clean(result.get("timing_s", {})), indent=1)
     parts += [
@@ -220,7 +238,9 @@ def _write_plots(
     geometry: Geometry,
     hist_results: Sequence[HistogramResult] | None,
     means: tuple[np.ndarray, np.ndarray] | None,
-) -> list[tuple[str, str]]:
+    range_means: Sequence[tuple[str, str, np.ndarray, np.ndarray]] | None = None,
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Render the plots into ``tmp``; returns ``(caption, src)`` of the main and the per-energy plots."""
     from calovq.evaluate.plots import plot_average_showers, plot_histograms
 
     written: list[tuple[str, str]] = []
@@ -230,7 +250,14 @@ def _write_plots(
     if hist_results:
         for caption, p in plot_histograms(hist_results, tmp):
             written.append((caption, f"plots/{p.name}"))
-    return written
+    per_energy: list[tuple[str, str]] = []
+    for label, caption, mean_ref, mean_gen in range_means or ():
+        p = plot_average_showers(
+            mean_ref, mean_gen, geometry, tmp / f"average_shower_E_{label}.png",
+            title=f"Average shower per layer, {caption}",
+        )  # fmt: skip
+        per_energy.append((f"Average shower per layer, {caption}: reference, generated, ratio", f"plots/{p.name}"))
+    return written, per_energy
 
 
 def write_outputs(
@@ -243,8 +270,12 @@ def write_outputs(
     gen_features: HighLevelFeatures | None = None,
     overwrite: bool = False,
     log: Callable[[str], None] | None = None,
+    range_means: Sequence[tuple[str, str, np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, Path]:
     """Write plots, ``metrics.json``, ``summary.txt`` and ``report.html`` into ``outdir``.
+
+    ``range_means`` holds ``(label, caption, mean reference, mean generated)`` per incident-energy range,
+    drawn as ``plots/average_shower_E_<label>.png``.
 
     Plots are rendered into a hidden temporary directory that replaces ``outdir/plots`` at the end.
     ``result`` gains a ``"plots"`` entry (relative paths). Returns the written paths by name.
@@ -255,15 +286,16 @@ def write_outputs(
     del ref_features, gen_features  # reserved for per-feature scatter plots
     out = ensure_directory(outdir)
     plots: list[tuple[str, str]] = []
+    energy_plots: list[tuple[str, str]] = []
     written: dict[str, Path] = {}
-    if hist_results is not None or means is not None:
+    if hist_results is not None or means is not None or range_means:
         if log:
             log("writing plots ...")
         tmp = out / f".plots.{os.getpid()}.partial"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         try:
-            plots = _write_plots(tmp, geometry, hist_results, means)
+            plots, energy_plots = _write_plots(tmp, geometry, hist_results, means, range_means)
             final = out / "plots"
             if final.exists():
                 if not overwrite:
@@ -276,8 +308,8 @@ def write_outputs(
             written["plots"] = final
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    result["plots"] = [p for _, p in plots]
+    result["plots"] = [p for _, p in (*plots, *energy_plots)]
     written["metrics.json"] = atomic_write_text(out / "metrics.json", to_json(result), overwrite)
     written["summary.txt"] = atomic_write_text(out / "summary.txt", summary_text(result), overwrite)
-    written["report.html"] = atomic_write_text(out / "report.html", render_html(result, plots), overwrite)
+    written["report.html"] = atomic_write_text(out / "report.html", render_html(result, plots, energy_plots), overwrite)
     return written
