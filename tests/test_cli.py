@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -96,24 +102,35 @@ def test_simulate_rejects_bad_counts(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert not (tmp_path / "x.h5").exists()
 
 
+def _sigterm_once_started(args: list[str], started: Callable[[], bool]) -> tuple[int, str]:
+    """Run ``calovq ARGS`` in a subprocess, send SIGTERM once ``started()`` holds; return (rc, stderr)."""
+    cmd = [sys.executable, "-m", "calovq.cli.main", *args, "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not started():
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, f"calovq {args[0]} never started"
+            time.sleep(0.1)
+        time.sleep(1.0)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, err
+
+
 @pytest.mark.slow
 def test_sigterm_removes_temporary_files(tmp_path: Path) -> None:
     """A killed evaluation leaves no temporary folder (with its memmaps) and no partial outputs behind."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     from calovq.simulate import simulate_to_file
 
     for name, seed in (("ref.h5", 1), ("gen.h5", 2)):
         simulate_to_file(tmp_path / name, "tiny", 1500, seed, workers=1, progress=False)
     out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "calovq.cli.main",
+    args = [
         "evaluate",
         str(tmp_path / "gen.h5"),
         str(tmp_path / "ref.h5"),
@@ -125,23 +142,9 @@ def test_sigterm_removes_temporary_files(tmp_path: Path) -> None:
         "500",
         "--metrics",
         "cls-low",
-        "--no-progress",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not list(tmp_path.glob(".calovq-evaluate-*")):
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "the evaluation never started"
-            time.sleep(0.1)
-        time.sleep(1.0)
-        os.kill(proc.pid, signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, f"rc {proc.returncode}: {err}"
+    rc, err = _sigterm_once_started(args, lambda: bool(list(tmp_path.glob(".calovq-evaluate-*"))))
+    assert rc == 130, f"rc {rc}: {err}"
     assert "interrupted" in err
     assert not list(tmp_path.glob(".calovq-evaluate-*"))
     assert not (out / "metrics.json").exists()
@@ -150,41 +153,7 @@ def test_sigterm_removes_temporary_files(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_sigterm_stops_a_parallel_simulation(tmp_path: Path) -> None:
     """The stop request reaches the writer even when the main thread waits on the process pool."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    out = tmp_path / "big.h5"
-    cmd = [
-        sys.executable,
-        "-m",
-        "calovq.cli.main",
-        "simulate",
-        "-d",
-        "2",
-        "-n",
-        "200000",
-        "-o",
-        str(out),
-        "--workers",
-        "2",
-        "--no-progress",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not list(tmp_path.glob(".big.h5.*.partial")):
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "the simulation never started writing"
-            time.sleep(0.1)
-        time.sleep(1.0)
-        os.kill(proc.pid, signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, f"rc {proc.returncode}: {err}"
+    args = ["simulate", "-d", "2", "-n", "200000", "-o", str(tmp_path / "big.h5"), "--workers", "2"]
+    rc, err = _sigterm_once_started(args, lambda: bool(list(tmp_path.glob(".big.h5.*.partial"))))
+    assert rc == 130, f"rc {rc}: {err}"
     assert sorted(p.name for p in tmp_path.iterdir()) == []
